@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from complaints import views as complaint_views
+
+admin.site.site_header = _("casetracker administration")
+admin.site.site_title = _("casetracker")
+admin.site.index_title = _("Case review")
+
+urlpatterns = [
+    path("", complaint_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("cases/", include("complaints.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

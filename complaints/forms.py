@@ -1,0 +1,328 @@
+"""Complaint intake forms. They validate; services save."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.identifiers import normalize_phone
+
+from .models import MAX_AMOUNT, MIN_AMOUNT, ComplainantType, Complaint, LossItem
+from .validators import (
+    compact_code,
+    nfkc,
+    validate_credit_code,
+    validate_not_future,
+    validate_resident_id,
+)
+
+_AMOUNT_NOISE_RE = re.compile(r"[\s,，¥￥元]|RMB|CNY", re.IGNORECASE)
+_AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
+
+
+class AmountField(forms.Field):
+    """An amount in CNY as people type it on a phone.
+
+    Accepts full-width digits, thousands separators, a ¥ sign or 元; refuses
+    anything that is not a plain positive number with at most two decimals,
+    up to 99,999,999.99. Cleans to a Decimal.
+    """
+
+    default_error_messages = {
+        "invalid": _("Enter an amount in yuan, for example 1280.50."),
+        "min_value": _("The amount must be more than zero."),
+        "max_value": _("The amount cannot exceed 99,999,999.99 yuan."),
+        "max_decimal_places": _("Use at most two decimal places (fen)."),
+    }
+    widget = forms.TextInput
+    max_input_length = 40
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {
+                "inputmode": "decimal",
+                "autocomplete": "off",
+                "maxlength": self.max_input_length,
+            }
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        return value
+
+    def to_python(self, value):
+        text = nfkc(str(value) if value is not None else "")
+        if text in self.empty_values:
+            return None
+        if len(text) > self.max_input_length:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        text = _AMOUNT_NOISE_RE.sub("", text)
+        if text.startswith("-"):
+            raise ValidationError(self.error_messages["min_value"], code="min_value")
+        if not _AMOUNT_RE.match(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid"
+            ) from None
+        if amount.as_tuple().exponent < -2 and amount != amount.quantize(
+            Decimal("0.01")
+        ):
+            raise ValidationError(
+                self.error_messages["max_decimal_places"], code="max_decimal_places"
+            )
+        amount = amount.quantize(Decimal("0.01"))
+        if amount < MIN_AMOUNT:
+            raise ValidationError(self.error_messages["min_value"], code="min_value")
+        if amount > MAX_AMOUNT:
+            raise ValidationError(self.error_messages["max_value"], code="max_value")
+        return amount
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _date_field(model_field_name: str) -> forms.DateField:
+    field = Complaint._meta.get_field(model_field_name).formfield(widget=DateInput())
+    field.error_messages["invalid"] = _("Enter a valid date, for example 2026-03-15.")
+    return field
+
+
+class ComplaintForm(forms.ModelForm):
+    """All the facts of a case. Every field may be left empty in a draft;
+    what is typed must be well-formed."""
+
+    claims = forms.MultipleChoiceField(
+        label=_("What do you ask for?"),
+        choices=Complaint.Claim.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    deposit_paid = AmountField(
+        label=_("Deposit or activation fee paid (CNY)"), required=False
+    )
+    consent_processing = forms.BooleanField(
+        label=_(
+            "I agree that casetracker processes the personal information in this "
+            "case to prepare and follow up my complaint, and shares it only with "
+            "the bodies I send letters to."
+        ),
+        required=False,
+    )
+    consent_sensitive = forms.BooleanField(
+        label=_(
+            "I separately agree to the processing of my sensitive personal "
+            "information (ID number, financial losses and account details), which "
+            "the complaint bodies require to identify me and my losses."
+        ),
+        required=False,
+    )
+
+    class Meta:
+        model = Complaint
+        # An explicit allow-list: status, owner, number and assignee can never
+        # be set from a POST.
+        fields = [
+            "complainant_type",
+            "complainant_name",
+            "id_number",
+            "representative_name",
+            "contact_phone",
+            "address",
+            "province",
+            "city",
+            "respondent_institution",
+            "respondent_name",
+            "brand",
+            "agent_name",
+            "agent_phone",
+            "terminal_sn",
+            "terminal_number",
+            "merchant_number",
+            "terminal_model",
+            "activated_on",
+            "deposit_paid",
+            "deactivated_on",
+            "deactivation_notice",
+            "deactivation_notice_detail",
+            "last_settlement_on",
+            "harm_known_on",
+            "narrative",
+            "prior_contact",
+            "prior_contact_detail",
+            "claims",
+            "claims_other",
+        ]
+        widgets = {
+            "narrative": forms.Textarea(attrs={"rows": 6}),
+            "prior_contact_detail": forms.Textarea(attrs={"rows": 3}),
+            "claims_other": forms.Textarea(attrs={"rows": 2}),
+            "contact_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "agent_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "merchant_number": forms.TextInput(attrs={"inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in (
+            "activated_on",
+            "deactivated_on",
+            "last_settlement_on",
+            "harm_known_on",
+        ):
+            label = self.fields[name].label
+            help_text = self.fields[name].help_text
+            self.fields[name] = _date_field(name)
+            self.fields[name].label = label
+            self.fields[name].help_text = help_text
+        self.fields["complainant_type"].choices = [
+            ("", _("— choose —")),
+            *ComplainantType.choices,
+        ]
+        self.fields["respondent_institution"].empty_label = _("— not in the list —")
+        self.fields["brand"].empty_label = _("— not in the list / unknown —")
+        for name, field in self.fields.items():
+            # Text bounds are enforced on the server; the attribute helps phones.
+            model_field = (
+                Complaint._meta.get_field(name) if name in self.Meta.fields else None
+            )
+            if model_field is not None and getattr(model_field, "max_length", None):
+                field.widget.attrs.setdefault("maxlength", model_field.max_length)
+        if self.instance.pk:
+            self.initial.setdefault(
+                "consent_processing", self.instance.consent_processing_at is not None
+            )
+            self.initial.setdefault(
+                "consent_sensitive", self.instance.consent_sensitive_at is not None
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    # Normalisation of what people type on phones ---------------------------
+
+    def _clean_code(self, name: str, upper: bool = True) -> str:
+        value = compact_code(self.cleaned_data.get(name, ""))
+        return value.upper() if upper else value
+
+    def clean_terminal_sn(self):
+        return self._clean_code("terminal_sn")
+
+    def clean_terminal_number(self):
+        return self._clean_code("terminal_number")
+
+    def clean_merchant_number(self):
+        return self._clean_code("merchant_number", upper=False)
+
+    def clean_id_number(self):
+        return self._clean_code("id_number")
+
+    def clean_contact_phone(self):
+        return normalize_phone(self.cleaned_data.get("contact_phone", ""))
+
+    def clean_agent_phone(self):
+        return normalize_phone(self.cleaned_data.get("agent_phone", ""))
+
+    def clean_claims(self):
+        # Keep the order of the choices, whatever order the browser sent.
+        chosen = set(self.cleaned_data.get("claims") or [])
+        return [value for value, _label in Complaint.Claim.choices if value in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in (
+            "complainant_name",
+            "representative_name",
+            "address",
+            "city",
+            "respondent_name",
+            "agent_name",
+            "terminal_model",
+            "deactivation_notice_detail",
+            "narrative",
+            "prior_contact_detail",
+            "claims_other",
+        ):
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = cleaned[name].strip()
+        id_number = cleaned.get("id_number")
+        kind = cleaned.get("complainant_type")
+        if id_number:
+            try:
+                if kind in (ComplainantType.SOLE_TRADER, ComplainantType.ENTERPRISE):
+                    validate_credit_code(id_number)
+                elif kind == ComplainantType.INDIVIDUAL:
+                    validate_resident_id(id_number)
+                else:
+                    # Type not chosen yet: accept either, as long as it checks out.
+                    try:
+                        validate_resident_id(id_number)
+                    except ValidationError:
+                        validate_credit_code(id_number)
+            except ValidationError as error:
+                self.add_error("id_number", error)
+        activated = cleaned.get("activated_on")
+        deactivated = cleaned.get("deactivated_on")
+        if activated and deactivated and deactivated < activated:
+            self.add_error(
+                "deactivated_on",
+                _("The deactivation date cannot be before the activation date."),
+            )
+        settled = cleaned.get("last_settlement_on")
+        if settled and activated and settled < activated:
+            self.add_error(
+                "last_settlement_on",
+                _("The last settlement cannot be before the activation date."),
+            )
+        return cleaned
+
+
+class LossItemForm(forms.ModelForm):
+    amount = AmountField(label=_("Amount (CNY)"))
+
+    class Meta:
+        model = LossItem
+        fields = ["category", "amount", "occurred_on", "description"]
+        widgets = {
+            "occurred_on": DateInput(),
+            "description": forms.TextInput(attrs={"maxlength": 500}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            ("", _("— choose —")),
+            *LossItem.Category.choices,
+        ]
+        self.fields["occurred_on"].error_messages["invalid"] = _(
+            "Enter a valid date, for example 2026-03-15."
+        )
+        self.fields["occurred_on"].validators = [validate_not_future]
+        self.fields["description"].strip = True
+
+
+MAX_LOSS_ITEMS = 50
+
+LossItemFormSet = forms.inlineformset_factory(
+    Complaint,
+    LossItem,
+    form=LossItemForm,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_LOSS_ITEMS,
+    validate_max=True,
+    absolute_max=MAX_LOSS_ITEMS + 10,
+)

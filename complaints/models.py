@@ -1,0 +1,585 @@
+"""Domain models: reference data (Institution, Brand, Channel) and a case
+(Complaint) with its loss items and its append-only status timeline.
+
+`Complaint.status` is written only by `complaints.workflow.transition()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .regions import Province
+from .validators import (
+    validate_merchant_number,
+    validate_not_future,
+    validate_phone,
+    validate_terminal_number,
+    validate_terminal_sn,
+)
+
+MAX_AMOUNT = Decimal("99999999.99")
+MIN_AMOUNT = Decimal("0.01")
+
+
+def money_field(verbose_name, **kwargs):
+    """Money is an exact decimal in CNY with two places, never a float."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(MIN_AMOUNT), MaxValueValidator(MAX_AMOUNT)],
+        **kwargs,
+    )
+
+
+# --- Reference data -------------------------------------------------------
+
+
+class Institution(models.Model):
+    """A respondent: a payment institution, a bank or an agent."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_INSTITUTION = "payment", _("Non-bank payment institution")
+        BANK = "bank", _("Bank")
+        AGENT = "agent", _("Agent or service provider")
+
+    class LicenceStatus(models.TextChoices):
+        VALID = "valid", _("Licence valid")
+        REVOKED = "revoked", _("Licence revoked")
+        SURRENDERED = "surrendered", _("Licence surrendered")
+        UNKNOWN = "unknown", _("Unknown")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind, default=Kind.PAYMENT_INSTITUTION
+    )
+    licence_number = models.CharField(_("licence number"), max_length=60, blank=True)
+    licence_status = models.CharField(
+        _("licence status"),
+        max_length=20,
+        choices=LicenceStatus,
+        default=LicenceStatus.UNKNOWN,
+    )
+    province = models.CharField(
+        _("province"), max_length=2, choices=Province, blank=True
+    )
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    hotline = models.CharField(_("service hotline"), max_length=40, blank=True)
+    verified = models.BooleanField(
+        _("facts verified"),
+        default=False,
+        help_text=_("Tick only when the facts above were checked against a source."),
+    )
+    source_note = models.TextField(_("source note"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Brand(models.Model):
+    """A terminal brand such as 喔刷, linked to its institution when known."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="brands",
+        help_text=_("Leave empty while it is not confirmed which institution it is."),
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ComplainantType(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual consumer")
+    SOLE_TRADER = "sole_trader", _("Individual business (个体工商户)")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class Channel(models.Model):
+    """A body a complaint can go to, with its rules as editable data.
+
+    Facts marked unconfirmed come from secondary sources: they stay editable
+    and letters never quote them by article number.
+    """
+
+    class Kind(models.TextChoices):
+        INSTITUTION = "institution", _("The payment institution itself")
+        CENTRAL_BANK = "pboc", _("Central bank (PBOC) financial consumer complaint")
+        ASSOCIATION = "pcac", _("Payment & Clearing Association report")
+        MARKET_REGULATION = "samr", _("Market regulation (12315)")
+        FINANCIAL_REGULATOR = "nfra", _("Financial regulator (12378)")
+        ARBITRATION = "arbitration", _("Arbitration")
+        COURT = "court", _("Court")
+
+    class ClockUnit(models.TextChoices):
+        CALENDAR = "calendar", _("calendar days")
+        WORKING = "working", _("working days")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=160)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    position = models.PositiveSmallIntegerField(_("order in the plan"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    complainant_types = models.JSONField(
+        _("who may use it"),
+        default=list,
+        blank=True,
+        help_text=_("Complainant types allowed; empty means anyone."),
+    )
+    respondent_kinds = models.JSONField(
+        _("respondent kinds"),
+        default=list,
+        blank=True,
+        help_text=_("Institution kinds this channel handles; empty means any."),
+    )
+    eligibility_note = models.TextField(_("who may use it (explained)"), blank=True)
+    required_facts = models.JSONField(
+        _("facts a filing must contain"), default=list, blank=True
+    )
+    clock_rules = models.JSONField(
+        _("clock"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Deadline stages, in order, e.g. [{"stage": "accept", "days": 7, '
+            '"unit": "working"}].'
+        ),
+    )
+    clock_note = models.TextField(_("clock (explained)"), blank=True)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    basis_confirmed = models.BooleanField(
+        _("basis confirmed"),
+        default=False,
+        help_text=_("Confirmed from the statute texts in reference/law/."),
+    )
+    source_note = models.TextField(_("source note"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    hotline = models.CharField(_("hotline"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    letter_template = models.CharField(_("letter template"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+# --- A case ---------------------------------------------------------------
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number handed out in a year (one row a year)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number counter")
+        verbose_name_plural = _("case number counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    NEEDS_INFO = "needs_info", _("Information requested")
+    ACCEPTED = "accepted", _("Accepted")
+    FILED = "filed", _("Filed")
+    RESOLVED = "resolved", _("Resolved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CLOSED = "closed", _("Closed")
+
+
+class ComplaintQuerySet(models.QuerySet):
+    def with_total_claimed(self):
+        """Annotate `total_claimed` with one subquery (no join fan-out)."""
+        totals = (
+            LossItem.objects.filter(complaint=models.OuterRef("pk"))
+            .order_by()
+            .values("complaint")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            total_claimed=Coalesce(
+                models.Subquery(
+                    totals,
+                    output_field=models.DecimalField(max_digits=14, decimal_places=2),
+                ),
+                models.Value(Decimal("0.00")),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+
+
+class Complaint(models.Model):
+    """A case (维权案件) filed by one user about one terminal."""
+
+    class DeactivationNotice(models.TextChoices):
+        NONE = "none", _("Not announced: it just stopped working")
+        SMS = "sms", _("Text message")
+        APP = "app", _("App or WeChat notice")
+        PHONE = "phone", _("Phone call")
+        AGENT = "agent", _("Told by the agent")
+        WEBSITE = "website", _("Announcement on a website")
+        OTHER = "other", _("Other")
+
+    class PriorContact(models.TextChoices):
+        NO = "no", _("No")
+        NO_ANSWER = "no_answer", _("Yes, no answer")
+        REFUSED = "refused", _("Yes, they refused or gave no solution")
+        PROMISED = "promised", _("Yes, they promised but did not act")
+        UNREACHABLE = "unreachable", _("Tried, but could not reach them")
+
+    class Claim(models.TextChoices):
+        RELEASE_FUNDS = "release_funds", _("Release frozen or unsettled funds")
+        REFUND_DEPOSIT = "refund_deposit", _("Refund the deposit or activation fee")
+        REFUND_FEES = "refund_fees", _("Refund fees deducted after deactivation")
+        COMPENSATE = "compensate", _("Compensate business losses")
+        INTEREST = "interest", _("Pay interest on delayed funds")
+        EXPLAIN = "explain", _("Explain the deactivation in writing")
+        STOP_FEES = "stop_fees", _("Stop deducting fees")
+
+    class Outcome(models.TextChoices):
+        FULL = "full", _("Full relief")
+        PARTIAL = "partial", _("Partial relief")
+        NONE = "none", _("No relief")
+
+    # Identity and workflow
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(
+        _("case number"), max_length=20, unique=True, editable=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.DRAFT, editable=False
+    )
+    creation_token = models.UUIDField(null=True, blank=True, editable=False)
+
+    # Complainant
+    complainant_type = models.CharField(
+        _("complainant type"), max_length=20, choices=ComplainantType, blank=True
+    )
+    complainant_name = models.CharField(
+        _("name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Your full name, or the registered name of the business."),
+    )
+    id_number = models.CharField(
+        _("ID number or unified social credit code"),
+        max_length=18,
+        blank=True,
+        help_text=_(
+            "Individuals: the 18-character resident ID number. Businesses: the "
+            "18-character unified social credit code."
+        ),
+    )
+    representative_name = models.CharField(
+        _("legal representative"),
+        max_length=100,
+        blank=True,
+        help_text=_("Enterprises only: the legal representative or person in charge."),
+    )
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=20, blank=True, validators=[validate_phone]
+    )
+    address = models.CharField(_("mailing address"), max_length=200, blank=True)
+    province = models.CharField(
+        _("province"), max_length=2, choices=Province, blank=True
+    )
+    city = models.CharField(_("city or county"), max_length=50, blank=True)
+
+    # Respondent
+    respondent_institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("payment institution"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    respondent_name = models.CharField(
+        _("institution name as printed"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "If it is not in the list: the company name printed on your receipt, "
+            "contract or in the app."
+        ),
+    )
+    brand = models.ForeignKey(
+        Brand,
+        verbose_name=_("terminal brand"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    agent_name = models.CharField(
+        _("agent or salesperson"),
+        max_length=100,
+        blank=True,
+        help_text=_("Who sold or installed the terminal, if you know."),
+    )
+    agent_phone = models.CharField(
+        _("agent's phone"), max_length=20, blank=True, validators=[validate_phone]
+    )
+
+    # Terminal
+    terminal_sn = models.CharField(
+        _("terminal SN"),
+        max_length=40,
+        blank=True,
+        validators=[validate_terminal_sn],
+        help_text=_("Printed on the label on the back of the terminal."),
+    )
+    terminal_number = models.CharField(
+        _("terminal number"),
+        max_length=20,
+        blank=True,
+        validators=[validate_terminal_number],
+        help_text=_("终端号, printed on each receipt."),
+    )
+    merchant_number = models.CharField(
+        _("merchant number"),
+        max_length=15,
+        blank=True,
+        validators=[validate_merchant_number],
+        help_text=_("商户编号: 15 digits, printed on each receipt."),
+    )
+    terminal_model = models.CharField(_("terminal model"), max_length=60, blank=True)
+    activated_on = models.DateField(
+        _("activation date"), null=True, blank=True, validators=[validate_not_future]
+    )
+    deposit_paid = money_field(
+        _("deposit or activation fee paid"), null=True, blank=True
+    )
+
+    # What happened
+    deactivated_on = models.DateField(
+        _("deactivation date"), null=True, blank=True, validators=[validate_not_future]
+    )
+    deactivation_notice = models.CharField(
+        _("how it was announced"), max_length=20, choices=DeactivationNotice, blank=True
+    )
+    deactivation_notice_detail = models.CharField(
+        _("the notice in your words"),
+        max_length=500,
+        blank=True,
+        help_text=_("What the notice said, or how you found out."),
+    )
+    last_settlement_on = models.DateField(
+        _("last successful settlement"),
+        null=True,
+        blank=True,
+        validators=[validate_not_future],
+        help_text=_("The last day money from the terminal reached your account."),
+    )
+    harm_known_on = models.DateField(
+        _("date you learnt of the harm"),
+        null=True,
+        blank=True,
+        validators=[validate_not_future],
+        help_text=_("The limitation period of 3 years counts from this day."),
+    )
+    narrative = models.TextField(
+        _("what happened"),
+        max_length=5000,
+        blank=True,
+        help_text=_("In your own words, in order: what happened, when, and to whom."),
+    )
+    prior_contact = models.CharField(
+        _("did you contact customer service?"),
+        max_length=20,
+        choices=PriorContact,
+        blank=True,
+    )
+    prior_contact_detail = models.TextField(
+        _("contact with customer service"),
+        max_length=2000,
+        blank=True,
+        help_text=_(
+            "When, how (hotline, app, agent), what they answered, ticket numbers."
+        ),
+    )
+
+    # Claims
+    claims = models.JSONField(_("claims"), default=list, blank=True)
+    claims_other = models.TextField(_("other claims"), max_length=1000, blank=True)
+
+    # Consents (PIPL art. 14, 29): timestamps, with the notice version.
+    consent_processing_at = models.DateTimeField(
+        _("consent to processing given at"), null=True, blank=True, editable=False
+    )
+    consent_sensitive_at = models.DateTimeField(
+        _("consent to sensitive data given at"), null=True, blank=True, editable=False
+    )
+    consent_policy_version = models.CharField(
+        _("privacy notice version"), max_length=20, blank=True, editable=False
+    )
+
+    # Handling
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_complaints",
+        editable=False,
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome, blank=True, editable=False
+    )
+    amount_recovered = money_field(
+        _("amount recovered"), null=True, blank=True, editable=False
+    )
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last update"), auto_now=True)
+    submitted_at = models.DateTimeField(
+        _("submitted"), null=True, blank=True, editable=False
+    )
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["owner", "-updated_at"], name="complaint_owner_updated"
+            ),
+            models.Index(
+                fields=["status", "-submitted_at"], name="complaint_status_sub"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "creation_token"],
+                name="complaint_unique_creation_token",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("complaints:detail", args=[self.public_id])
+
+    @property
+    def respondent_display(self) -> str:
+        if self.respondent_institution_id:
+            return self.respondent_institution.name
+        return self.respondent_name
+
+    @property
+    def claim_labels(self) -> list[str]:
+        labels = dict(self.Claim.choices)
+        return [labels[c] for c in self.claims if c in labels]
+
+
+class LossItem(models.Model):
+    """One loss with its amount (CNY)."""
+
+    class Category(models.TextChoices):
+        FROZEN_FUNDS = "frozen_funds", _("Frozen or unsettled funds")
+        DEPOSIT = "deposit", _("Deposit or activation fee")
+        FEES = "fees", _("Fees deducted (service, SIM, membership)")
+        LOST_PROFIT = "lost_profit", _("Lost business")
+        INTEREST = "interest", _("Interest")
+        OTHER = "other", _("Other")
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="loss_items"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category)
+    amount = money_field(_("amount (CNY)"))
+    occurred_on = models.DateField(
+        _("date"), null=True, blank=True, validators=[validate_not_future]
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("loss item")
+        verbose_name_plural = _("loss items")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return f"{self.get_category_display()} {self.amount}"
+
+
+class StatusChange(models.Model):
+    """Append-only timeline row, written only by `workflow.transition()`."""
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True, max_length=5000)
+    visible_to_user = models.BooleanField(_("visible to the user"), default=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.complaint_id}: {self.from_status} → {self.to_status}"
