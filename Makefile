@@ -40,8 +40,7 @@ check: $(VENV)/.installed-dev
 
 # Regenerate the .po files after changing translatable strings; compile them.
 messages: $(VENV)/.installed-dev
-	cd accounts && DJANGO_DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=accounts --ignore=var
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

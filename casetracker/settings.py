@@ -161,7 +161,8 @@ LANGUAGES = [
     ("zh-hans", "简体中文"),
     ("en", "English"),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# One catalogue for the whole project (templates, accounts and complaints).
+LOCALE_PATHS = [BASE_DIR / "complaints" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -270,6 +271,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # Every login is an INFO line from django-axes; failures still show.
+        "axes": {"level": "WARNING"},
     },
 }
 

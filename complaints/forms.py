@@ -188,10 +188,15 @@ class ComplaintForm(forms.ModelForm):
             self.fields[name] = _date_field(name)
             self.fields[name].label = label
             self.fields[name].help_text = help_text
-        self.fields["complainant_type"].choices = [
-            ("", _("— choose —")),
-            *ComplainantType.choices,
-        ]
+        for name in (
+            "complainant_type",
+            "province",
+            "deactivation_notice",
+            "prior_contact",
+        ):
+            field = self.fields[name]
+            # Replace Django's "---------" with a prompt people understand.
+            field.choices = [("", _("— choose —")), *[c for c in field.choices if c[0]]]
         self.fields["respondent_institution"].empty_label = _("— not in the list —")
         self.fields["brand"].empty_label = _("— not in the list / unknown —")
         for name, field in self.fields.items():

@@ -21,7 +21,8 @@ class Problem:
 
     @property
     def anchor(self) -> str:
-        return "losses" if self.field == "losses" else f"id_{self.field}"
+        # crispy-forms wraps each field (label, input, help) in div_id_<name>.
+        return "losses" if self.field == "losses" else f"div_id_{self.field}"
 
 
 _REQUIRED = (
