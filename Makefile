@@ -41,6 +41,8 @@ check: $(VENV)/.installed-dev
 # Regenerate the .po files after changing translatable strings; compile them.
 messages: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests
+	# English msgids are the English text: fill the en catalogue with them.
+	msgen -o complaints/locale/en/LC_MESSAGES/django.po complaints/locale/en/LC_MESSAGES/django.po
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

@@ -82,10 +82,26 @@ def normalize_login(raw: str) -> str:
 
 
 def axes_username(request, credentials) -> str:
-    """django-axes hook: count failed logins per normalised identifier."""
+    """django-axes hook: count failed logins per account.
+
+    A phone user's recovery email opens the same account, so both spellings
+    share one counter; input matching no single account is counted under its
+    normalised form.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
     raw = ""
     if credentials:
         raw = credentials.get("username", "")
     if not raw and request is not None:
         raw = request.POST.get("username", "")
-    return normalize_login(raw)
+    login = normalize_login(raw)
+    names = list(
+        get_user_model()
+        ._default_manager.filter(
+            Q(username=login) | Q(phone=login) | Q(email__iexact=login)
+        )
+        .values_list("username", flat=True)[:2]
+    )
+    return names[0] if len(names) == 1 else login

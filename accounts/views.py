@@ -1,3 +1,4 @@
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -46,3 +47,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The reset proves control of the mailbox, and the lockout page sends
+        # users here: lift the login lockout for this account.
+        axes_reset(username=form.user.username)
+        return response

@@ -88,6 +88,21 @@ class AmountField(forms.Field):
         return amount
 
 
+class CodeField(forms.CharField):
+    """An identifier as typed on a phone: full-width folded, spaces removed and
+    upper-cased before the length and format checks run."""
+
+    def __init__(self, *, max_length=None, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+        if max_length:
+            # Room for spaces between groups of digits in the browser; the
+            # stored length is checked after they are removed.
+            self.widget.attrs["maxlength"] = str(max_length * 2)
+
+    def to_python(self, value):
+        return compact_code(super().to_python(value)).upper()
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -166,6 +181,12 @@ class ComplaintForm(forms.ModelForm):
             "claims",
             "claims_other",
         ]
+        field_classes = {
+            "id_number": CodeField,
+            "terminal_sn": CodeField,
+            "terminal_number": CodeField,
+            "merchant_number": CodeField,
+        }
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 6}),
             "prior_contact_detail": forms.Textarea(attrs={"rows": 3}),
@@ -219,22 +240,6 @@ class ComplaintForm(forms.ModelForm):
 
     # Normalisation of what people type on phones ---------------------------
 
-    def _clean_code(self, name: str, upper: bool = True) -> str:
-        value = compact_code(self.cleaned_data.get(name, ""))
-        return value.upper() if upper else value
-
-    def clean_terminal_sn(self):
-        return self._clean_code("terminal_sn")
-
-    def clean_terminal_number(self):
-        return self._clean_code("terminal_number")
-
-    def clean_merchant_number(self):
-        return self._clean_code("merchant_number", upper=False)
-
-    def clean_id_number(self):
-        return self._clean_code("id_number")
-
     def clean_contact_phone(self):
         return normalize_phone(self.cleaned_data.get("contact_phone", ""))
 
@@ -284,13 +289,19 @@ class ComplaintForm(forms.ModelForm):
         if activated and deactivated and deactivated < activated:
             self.add_error(
                 "deactivated_on",
-                _("The deactivation date cannot be before the activation date."),
+                ValidationError(
+                    _("The deactivation date cannot be before the activation date."),
+                    code="before_activation",
+                ),
             )
         settled = cleaned.get("last_settlement_on")
         if settled and activated and settled < activated:
             self.add_error(
                 "last_settlement_on",
-                _("The last settlement cannot be before the activation date."),
+                ValidationError(
+                    _("The last settlement cannot be before the activation date."),
+                    code="before_activation",
+                ),
             )
         return cleaned
 

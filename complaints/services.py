@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -106,12 +106,16 @@ def complaint_create(
             complaint.full_clean()
             complaint.save()
             _save_losses(complaint, losses, ())
-    except IntegrityError:
-        if creation_token is None:
-            raise
-        # A concurrent request with the same token won.
-        existing = Complaint.objects.get(owner=owner, creation_token=creation_token)
-        return existing, False
+    except (IntegrityError, ValidationError):
+        # A concurrent request with the same token won: full_clean() sees its
+        # committed row (ValidationError) or the insert hits the constraint.
+        if creation_token is not None:
+            existing = Complaint.objects.filter(
+                owner=owner, creation_token=creation_token
+            ).first()
+            if existing is not None:
+                return existing, False
+        raise
     return complaint, True
 
 
@@ -142,7 +146,7 @@ def complaint_update(
             update_fields=[
                 f.name
                 for f in Complaint._meta.concrete_fields
-                if f.editable and not f.primary_key
+                if f.editable and not f.primary_key and f.name != "owner"
             ]
             + [
                 "consent_processing_at",

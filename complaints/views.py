@@ -50,8 +50,12 @@ def _loss_changes(formset):
     extra rows are dropped.
     """
     keep, deleted = [], []
-    for form in formset.forms:
+    for index, form in enumerate(formset.forms):
         instance = form.instance
+        if index < formset.initial_form_count() and not instance.pk:
+            # A row id that is not one of this case's rows (tampered, or
+            # deleted in another tab): drop it, as Django's formsets do.
+            continue
         if formset.can_delete and formset._should_delete_form(form):
             if instance.pk:
                 deleted.append(instance)
