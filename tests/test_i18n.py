@@ -100,3 +100,13 @@ def test_switching_to_english(owner_client, complaint):
     assert '<html lang="en">' in html
     assert "My cases" in html
     assert "Total claimed (CNY)" in html
+
+
+@pytest.mark.django_db
+def test_password_rules_follow_the_request_language(client):
+    english = client.get(
+        "/accounts/signup/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "at least 8 characters" in english
+    chinese = client.get("/accounts/signup/").content.decode()
+    assert "至少" in chinese and "at least 8 characters" not in chinese
