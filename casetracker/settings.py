@@ -178,8 +178,45 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "staticfiles")
 # development and the test suite serve straight from the source folders.
 STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Uploaded files live outside any public URL; there is deliberately no
+# MEDIA_URL route. Files are not world-readable.
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Evidence files: private storage under random names, never served by URL.
+# "filesystem" (default, under DJANGO_MEDIA_ROOT/evidence) or "s3" for any
+# S3-compatible object store (django-storages).
+EVIDENCE_STORAGE_BACKEND = env.str("EVIDENCE_STORAGE_BACKEND", default="filesystem")
+if EVIDENCE_STORAGE_BACKEND == "s3":
+    EVIDENCE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("EVIDENCE_S3_BUCKET"),
+            "endpoint_url": env.str("EVIDENCE_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("EVIDENCE_S3_REGION", default=None),
+            "access_key": env.str("EVIDENCE_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("EVIDENCE_S3_PREFIX", default="evidence"),
+            # Private objects; never overwrite; served only through our view.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+elif EVIDENCE_STORAGE_BACKEND == "filesystem":
+    EVIDENCE_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": MEDIA_ROOT / "evidence",
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+else:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE_BACKEND must be 'filesystem' or 's3'.")
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": EVIDENCE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -188,11 +225,23 @@ STORAGES = {
         )
     },
 }
-# Uploaded files live outside any public URL; there is deliberately no
-# MEDIA_URL route. Files are not world-readable.
-MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# Every upload streams to a temporary file (never whole into memory) and is
+# hashed (SHA-256) while it streams; bytes past the per-file limit are
+# counted but not written.
+FILE_UPLOAD_HANDLERS = ["complaints.evidence.HashingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env.str("DJANGO_FILE_UPLOAD_TEMP_DIR", default=None)
+
+# Evidence limits.
+EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=25 * 1024 * 1024)
+EVIDENCE_MAX_COMPLAINT_BYTES = env.int(
+    "EVIDENCE_MAX_COMPLAINT_BYTES", default=300 * 1024 * 1024
+)
+EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=50)
+# Images are opened to check them; more pixels than this is refused
+# (decompression bombs). 50 MP covers any phone camera.
+EVIDENCE_MAX_IMAGE_PIXELS = env.int("EVIDENCE_MAX_IMAGE_PIXELS", default=50_000_000)
 
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -68,3 +68,31 @@ def may_edit(user, complaint: Complaint) -> bool:
 
 def may_view(user, complaint: Complaint) -> bool:
     return complaint.owner_id == user.pk or is_reviewer(user)
+
+
+def get_visible_complaint_or_404(user, public_id: uuid.UUID) -> Complaint:
+    """A complaint this user may read (owner, or a reviewer), or Http404."""
+    try:
+        return visible_complaints(user).get(public_id=public_id)
+    except Complaint.DoesNotExist:
+        logger.warning(
+            "complaint lookup refused or missing: user=%s public_id=%s",
+            getattr(user, "pk", None),
+            public_id,
+        )
+        raise Http404("No such case.") from None
+
+
+def get_evidence_or_404(complaint: Complaint, evidence_id: uuid.UUID):
+    """An evidence item of a complaint the caller already has access to."""
+    from .models import Evidence
+
+    try:
+        return Evidence.objects.get(complaint=complaint, public_id=evidence_id)
+    except Evidence.DoesNotExist:
+        raise Http404("No such evidence.") from None
+
+
+def may_change_evidence(user, complaint: Complaint) -> bool:
+    """Upload, edit or delete evidence: the owner, while the case is editable."""
+    return may_edit(user, complaint)

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.identifiers import normalize_phone
 
-from .models import MAX_AMOUNT, MIN_AMOUNT, ComplainantType, Complaint, LossItem
+from .models import (
+    MAX_AMOUNT,
+    MIN_AMOUNT,
+    ComplainantType,
+    Complaint,
+    Evidence,
+    LossItem,
+)
 from .validators import (
     compact_code,
     nfkc,
@@ -342,3 +349,96 @@ LossItemFormSet = forms.inlineformset_factory(
     validate_max=True,
     absolute_max=MAX_LOSS_ITEMS + 10,
 )
+
+
+# --- Evidence ----------------------------------------------------------------
+
+ORIGINAL_CHOICES = [
+    ("1", _("Original (原件)")),
+    ("0", _("Copy (复印件)")),
+]
+
+
+class EvidenceUploadForm(forms.Form):
+    """One file with what the user says about it. The file itself is checked
+    by `complaints.evidence.inspect_upload` when the service stores it."""
+
+    file = forms.FileField(
+        label=_("File"),
+        required=False,
+        allow_empty_file=True,
+        error_messages={"invalid": _("No file was received; choose it again.")},
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Evidence.Kind.choices, required=False
+    )
+    purpose = forms.CharField(
+        label=_("What it proves"),
+        max_length=300,
+        required=False,
+        help_text=_("For example: the terminal stopped working on 15 August."),
+    )
+    is_original = forms.TypedChoiceField(
+        label=_("Original or copy"),
+        choices=ORIGINAL_CHOICES,
+        coerce=lambda v: v == "1",
+        initial="1",
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .evidence import ACCEPT_ATTRIBUTE
+
+        self.fields["kind"].choices = [("", _("— choose —")), *Evidence.Kind.choices]
+        self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTRIBUTE
+        self.fields["purpose"].widget.attrs["maxlength"] = 300
+
+    def clean(self):
+        cleaned = super().clean()
+        has_file = bool(cleaned.get("file"))
+        purpose = (cleaned.get("purpose") or "").strip()
+        # A row counts when anything was typed or chosen in it; the
+        # original/copy select always has a value, so it does not count.
+        if has_file or cleaned.get("kind") or purpose:
+            if not has_file and "file" not in self.errors:
+                self.add_error("file", _("Choose a file."))
+            if not cleaned.get("kind"):
+                self.add_error("kind", _("Choose what kind of evidence this is."))
+            if not (cleaned.get("purpose") or "").strip():
+                self.add_error("purpose", _("Say what this file proves."))
+        cleaned["purpose"] = (cleaned.get("purpose") or "").strip()
+        return cleaned
+
+
+EVIDENCE_UPLOAD_ROWS = 3
+
+EvidenceUploadFormSet = forms.formset_factory(
+    EvidenceUploadForm,
+    extra=EVIDENCE_UPLOAD_ROWS,
+    max_num=EVIDENCE_UPLOAD_ROWS,
+    absolute_max=EVIDENCE_UPLOAD_ROWS,
+)
+
+
+class EvidenceEditForm(forms.ModelForm):
+    is_original = forms.TypedChoiceField(
+        label=_("Original or copy"),
+        choices=ORIGINAL_CHOICES,
+        coerce=lambda v: v == "1",
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["kind", "purpose", "is_original", "loss_items"]
+        widgets = {"loss_items": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loss_items"].queryset = self.instance.complaint.loss_items.all()
+        self.fields["loss_items"].label_from_instance = lambda item: (
+            f"{item.get_category_display()} ¥{item.amount:,.2f}"
+            + (f" · {item.description}" if item.description else "")
+        )
+        self.initial["is_original"] = "1" if self.instance.is_original else "0"
+        self.fields["purpose"].strip = True

@@ -13,3 +13,32 @@ urlpatterns = [
     path("<uuid:public_id>/edit/", views.complaint_edit, name="edit"),
     path("<uuid:public_id>/submit/", views.complaint_submit, name="submit"),
 ]
+
+urlpatterns += [
+    path("<uuid:public_id>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path(
+        "<uuid:public_id>/evidence/upload-one/",
+        views.evidence_upload_one,
+        name="evidence_upload_one",
+    ),
+    path(
+        "<uuid:public_id>/evidence/<uuid:evidence_id>/download/",
+        views.evidence_download,
+        name="evidence_download",
+    ),
+    path(
+        "<uuid:public_id>/evidence/<uuid:evidence_id>/preview/",
+        views.evidence_thumbnail,
+        name="evidence_thumbnail",
+    ),
+    path(
+        "<uuid:public_id>/evidence/<uuid:evidence_id>/edit/",
+        views.evidence_edit,
+        name="evidence_edit",
+    ),
+    path(
+        "<uuid:public_id>/evidence/<uuid:evidence_id>/delete/",
+        views.evidence_delete,
+        name="evidence_delete",
+    ),
+]

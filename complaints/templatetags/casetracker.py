@@ -37,3 +37,12 @@ def money(value) -> str:
     if value is None or value == "":
         return ""
     return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def filetype_label(content_type: str) -> str:
+    """A short label for a content type: PDF, MP4, XLSX …"""
+    from complaints.evidence import ACCEPTED
+
+    filetype = ACCEPTED.get(content_type)
+    return filetype.label if filetype else "FILE"
