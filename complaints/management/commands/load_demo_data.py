@@ -71,7 +71,10 @@ class Command(BaseCommand):
         group.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="complaints", codename__startswith="view_"
-            )
+            ),
+            Permission.objects.get(
+                content_type__app_label="complaints", codename="change_evidence"
+            ),
         )
         reviewer.groups.add(group)
         return reviewer
