@@ -41,7 +41,9 @@ check: $(VENV)/.installed-dev
 # Regenerate the .po files after changing translatable strings; compile them.
 messages: $(VENV)/.installed-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests
-	# English msgids are the English text: fill the en catalogue with them.
+	# English msgids are the English text: fill the en catalogue with them
+	# (guesses msgmerge marked fuzzy are emptied first).
+	msgattrib --clear-fuzzy --empty -o complaints/locale/en/LC_MESSAGES/django.po complaints/locale/en/LC_MESSAGES/django.po
 	msgen -o complaints/locale/en/LC_MESSAGES/django.po complaints/locale/en/LC_MESSAGES/django.po
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 

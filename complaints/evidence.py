@@ -99,11 +99,14 @@ ACCEPT_ATTRIBUTE = (
 # Markup that must not hide inside any accepted file (polyglots): with these
 # a browser that sniffs could run the file as a page.
 _MARKUP_RE = re.compile(
-    rb"<(?:script|html|body|iframe|svg|object|embed|!doctype\s+html)[\s>/]"
-    rb"|javascript:",
+    rb"<(?:script|html|body|iframe|svg|object|embed|!doctype\s{1,16}html)[\s>/]"
+    rb"|javascript:"
+    # Any tag carrying an event handler: <img src=x onerror=...>
+    rb"|<[a-z][a-z0-9]{0,15}[\s/][^<>]{0,256}?\bon[a-z]{3,24}\s*=",
     re.IGNORECASE,
 )
-_MARKUP_OVERLAP = 32
+# Longest possible match, so a marker split across two chunks is still found.
+_MARKUP_OVERLAP = 320
 _PDF_ACTIVE_RE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
 _CHUNK = 1024 * 1024
 
@@ -257,13 +260,15 @@ def _check_image(fileobj, filetype: FileType) -> None:
             image.load()
     except EvidenceRejected:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ):
+    except Image.DecompressionBombError:
+        # Pillow refuses far larger images itself, before we see the size.
+        _refuse(
+            _("The image is too large (%(pixels)s pixels); the limit is %(max)s."),
+            "too_many_pixels",
+            pixels=f"> {2 * Image.MAX_IMAGE_PIXELS:,}",
+            max=f"{max_pixels:,}",
+        )
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         _refuse(
             _(
                 "The image could not be opened: it is damaged, incomplete or not really a %(type)s."
@@ -275,11 +280,80 @@ def _check_image(fileobj, filetype: FileType) -> None:
         fileobj.seek(0)
 
 
+_PDF_ACTIVE_NAMES = frozenset(
+    {"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia"}
+)
+_PDF_MAX_OBJECTS = 500_000
+
+
+def _pdf_has_active_content(fileobj) -> bool:
+    """Whether any object reachable from the document catalogue names
+    JavaScript, a launch action, an embedded file or rich media.
+
+    Parsing (pypdf) sees through name escapes (/J#61vaScript) and compressed
+    object streams, which a byte search cannot. A PDF that cannot be parsed,
+    or needs a password, raises EvidenceRejected.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    fileobj.seek(0)
+    try:
+        reader = PdfReader(fileobj, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            _refuse(
+                _(
+                    "Password-protected PDFs cannot be accepted. Save an unprotected copy and upload that."
+                ),
+                "pdf_encrypted",
+            )
+        stack = [reader.trailer]
+        seen: set[tuple[int, int]] = set()
+        visited = 0
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                key = (obj.idnum, obj.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                obj = obj.get_object()
+            visited += 1
+            if visited > _PDF_MAX_OBJECTS:
+                return True
+            if isinstance(obj, DictionaryObject):
+                for name, value in obj.items():
+                    if name in _PDF_ACTIVE_NAMES:
+                        return True
+                    if name == "/S" and str(value) in _PDF_ACTIVE_NAMES:
+                        return True
+                    if name != "/Parent":
+                        stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except EvidenceRejected:
+        raise
+    except (
+        PdfReadError,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ):
+        _refuse(_("The PDF could not be opened: it is damaged."), "broken_file")
+    finally:
+        fileobj.seek(0)
+    return False
+
+
 def _check_pdf(fileobj) -> None:
     fileobj.seek(0)
     if fileobj.read(5) != b"%PDF-":
         _not_allowed()
-    if _scan(fileobj, _PDF_ACTIVE_RE):
+    if _scan(fileobj, _PDF_ACTIVE_RE) or _pdf_has_active_content(fileobj):
         _refuse(
             _(
                 "This PDF contains scripts, embedded files or actions and cannot be accepted. Print it to a new PDF and upload that."

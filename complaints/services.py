@@ -335,9 +335,10 @@ def evidence_thumbnail(evidence):
     except (OSError, ValueError):
         return None
     name = storage.save(f"thumbnails/{evidence_files.storage_name()}", content)
-    updated = Evidence.objects.filter(pk=evidence.pk, thumbnail="").update(
-        thumbnail=name
-    )
+    # Replace the name this request saw: empty, or a lost file's name.
+    updated = Evidence.objects.filter(
+        pk=evidence.pk, thumbnail=evidence.thumbnail
+    ).update(thumbnail=name)
     if not updated:
         # Another request made one first; keep theirs.
         storage.delete(name)

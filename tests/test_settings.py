@@ -20,6 +20,9 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tests import evidence_samples
+from tests.evidence_samples import attach, use_evidence_storage
+
 BASE_DIR = settings.BASE_DIR
 LOGIN_URL = reverse("accounts:login")
 SETLANG_URL = reverse("set_language")
@@ -360,12 +363,26 @@ PUBLIC = {
     "accounts:password_reset_complete": 200,
     "set_language": 302,  # GET changes nothing; it just sends the user back
 }
-LOGIN_REQUIRED = {
-    "complaints:list",
-    "complaints:create",
-    "complaints:detail",
-    "complaints:edit",
-    "complaints:submit",
+# Logged-in pages, with what a GET by the owner of a draft case (with an
+# image attached) answers.
+OWNER_GET = {
+    "complaints:list": 200,
+    "complaints:create": 200,
+    "complaints:detail": 200,
+    "complaints:edit": 200,
+    "complaints:submit": 405,  # POST only
+    "complaints:evidence_upload": 200,
+    "complaints:evidence_upload_one": 405,  # POST only (the page's script)
+    "complaints:evidence_download": 200,
+    "complaints:evidence_thumbnail": 200,
+    "complaints:evidence_edit": 200,
+    "complaints:evidence_delete": 200,  # the confirmation page
+}
+LOGIN_REQUIRED = set(OWNER_GET)
+# Stored files, not pages: served with a sandboxing CSP of their own.
+FILE_RESPONSES = {
+    "complaints:evidence_download": "attachment",
+    "complaints:evidence_thumbnail": "inline",
 }
 
 
@@ -375,16 +392,30 @@ def test_every_url_pattern_is_named_and_classified():
     assert None not in names, URL_PATTERNS
     assert set(names) == set(PUBLIC) | LOGIN_REQUIRED
     assert not set(PUBLIC) & LOGIN_REQUIRED
+    assert set(FILE_RESPONSES) <= LOGIN_REQUIRED
 
 
 @pytest.fixture
-def url_kwargs(complaint, user):
+def url_kwargs(settings, tmp_path, complaint, user):
     """Real values for every URL converter in the project."""
+    use_evidence_storage(settings, tmp_path / "evidence")
+    evidence = attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
     return {
         "public_id": complaint.public_id,
+        "evidence_id": evidence.public_id,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
+
+
+def assert_file_security_headers(response, disposition):
+    """A stored file: never sniffed, never run, never cached."""
+    policy = parse_csp(response.headers["Content-Security-Policy"])
+    assert "sandbox" in policy
+    assert policy["default-src"] == ["'none'"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Content-Disposition"].split(";")[0] == disposition
 
 
 def url_for(name, converters, url_kwargs):
@@ -425,8 +456,13 @@ def test_owner_get_on_every_url(owner_client, url_kwargs, name, converters):
     response = owner_client.get(url)
 
     assert response.status_code < 500
-    assert_security_headers(response)
     assert {"no-store", "private"} <= cache_control(response)
+    if name in LOGIN_REQUIRED:
+        assert response.status_code == OWNER_GET[name]
+    if name in FILE_RESPONSES:
+        assert_file_security_headers(response, FILE_RESPONSES[name])
+        return
+    assert_security_headers(response)
     if response.status_code == 302:
         assert not response.url.startswith(LOGIN_URL)
     if response.status_code == 200:

@@ -21,10 +21,13 @@ from django.utils import timezone
 from complaints.models import (
     CaseNumberCounter,
     Complaint,
+    Evidence,
     LossItem,
     Status,
     StatusChange,
 )
+from tests import evidence_samples
+from tests.evidence_samples import attach, use_evidence_storage
 from tests.factories import (
     BrandFactory,
     ComplaintFactory,
@@ -980,22 +983,84 @@ def _complaint_url_names() -> list[str]:
     return names
 
 
+def _converters(name) -> set[str]:
+    _prefix, resolver = get_resolver().namespace_dict["complaints"]
+    (pattern,) = [p for p in resolver.url_patterns if p.name == name]
+    return set(pattern.pattern.regex.groupindex)
+
+
 COMPLAINT_URL_NAMES = _complaint_url_names()
+# Object ids the walk knows how to fill in. A URL taking any other id fails
+# the walk until it is taught here.
+KNOWN_IDS = {"public_id", "evidence_id"}
+# Pages a reviewer may use on someone else's case: reading the evidence.
+# Every other complaint page is the owner's alone.
+REVIEWER_READABLE = {"evidence_download", "evidence_thumbnail"}
+
+
+@pytest.fixture
+def evidence_item(settings, tmp_path, complaint):
+    """An image attached to `complaint` (an image, so it has a preview)."""
+    use_evidence_storage(settings, tmp_path / "evidence")
+    return attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
+
+
+def complaint_url(name, complaint, evidence=None, *, missing=False):
+    """The URL `name` for `complaint` (and its evidence), or for ids that
+    exist nowhere when `missing`."""
+    ids = {
+        "public_id": uuid.uuid4() if missing else complaint.public_id,
+        "evidence_id": uuid.uuid4()
+        if missing
+        else getattr(evidence, "public_id", None),
+    }
+    converters = _converters(name)
+    assert converters <= KNOWN_IDS, f"teach the walk the ids of {name}"
+    return reverse(f"complaints:{name}", kwargs={k: ids[k] for k in converters})
+
+
+def evidence_state(complaint) -> tuple:
+    """The evidence rows of the complaint and the files they point to (the
+    preview is a cache made on first view, so it is left out)."""
+    items = list(
+        Evidence.objects.filter(complaint=complaint)
+        .order_by("pk")
+        .values(
+            *[
+                f.attname
+                for f in Evidence._meta.concrete_fields
+                if f.name != "thumbnail"
+            ]
+        )
+    )
+    files = [Evidence.file.field.storage.exists(i["file"]) for i in items]
+    return items, files
 
 
 def test_the_isolation_walk_covers_the_known_complaint_pages():
-    assert {"detail", "edit", "submit"} <= set(COMPLAINT_URL_NAMES)
+    assert {
+        "detail",
+        "edit",
+        "submit",
+        "evidence_upload",
+        "evidence_upload_one",
+        "evidence_download",
+        "evidence_thumbnail",
+        "evidence_edit",
+        "evidence_delete",
+    } <= set(COMPLAINT_URL_NAMES)
+    assert set(COMPLAINT_URL_NAMES) >= REVIEWER_READABLE
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("name", COMPLAINT_URL_NAMES)
 def test_another_user_gets_the_same_answer_as_for_a_missing_case(
-    client, other_user, complaint, name, method
+    client, other_user, complaint, evidence_item, name, method
 ):
     client.force_login(other_user)
-    url = reverse(f"complaints:{name}", kwargs={"public_id": complaint.public_id})
-    missing = reverse(f"complaints:{name}", kwargs={"public_id": uuid.uuid4()})
-    before = stored_state(complaint)
+    url = complaint_url(name, complaint, evidence_item)
+    missing = complaint_url(name, complaint, missing=True)
+    before = stored_state(complaint), evidence_state(complaint)
 
     response = getattr(client, method)(url)
     for_missing = getattr(client, method)(missing)
@@ -1008,24 +1073,31 @@ def test_another_user_gets_the_same_answer_as_for_a_missing_case(
     else:
         assert response.status_code in (404, 405)
     assert complaint.number not in response.content.decode()
-    assert stored_state(complaint) == before
+    assert evidence_item.original_name not in response.content.decode()
+    assert (stored_state(complaint), evidence_state(complaint)) == before
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("name", COMPLAINT_URL_NAMES)
-def test_anonymous_visitor_is_sent_to_login_with_next(client, complaint, name, method):
-    url = reverse(f"complaints:{name}", kwargs={"public_id": complaint.public_id})
+def test_anonymous_visitor_is_sent_to_login_with_next(
+    client, complaint, evidence_item, name, method
+):
+    url = complaint_url(name, complaint, evidence_item)
+    before = evidence_state(complaint)
 
     response = getattr(client, method)(url)
 
     assert response.status_code == 302
     assert response.url == f"{resolve_url(settings.LOGIN_URL)}?next={url}"
+    assert evidence_state(complaint) == before
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("name", COMPLAINT_URL_NAMES)
-def test_owner_reaches_every_complaint_page(owner_client, complaint, name, method):
-    url = reverse(f"complaints:{name}", kwargs={"public_id": complaint.public_id})
+def test_owner_reaches_every_complaint_page(
+    owner_client, complaint, evidence_item, name, method
+):
+    url = complaint_url(name, complaint, evidence_item)
 
     response = getattr(owner_client, method)(url)
 
@@ -1033,15 +1105,23 @@ def test_owner_reaches_every_complaint_page(owner_client, complaint, name, metho
     assert response.status_code < 500
 
 
-def test_a_reviewer_cannot_use_the_owner_pages_of_someone_elses_case(client, complaint):
+def test_a_reviewer_cannot_use_the_owner_pages_of_someone_elses_case(
+    client, complaint, evidence_item
+):
     from django.contrib.auth.models import Permission
 
     reviewer = UserFactory(is_staff=True)
     reviewer.user_permissions.add(Permission.objects.get(codename="view_complaint"))
     client.force_login(reviewer)
+    before = stored_state(complaint), evidence_state(complaint)
     for name in COMPLAINT_URL_NAMES:
-        url = reverse(f"complaints:{name}", kwargs={"public_id": complaint.public_id})
-        assert client.post(url).status_code == 404
+        url = complaint_url(name, complaint, evidence_item)
+        if name in REVIEWER_READABLE:
+            assert client.get(url).status_code == 200, name
+        else:
+            assert client.post(url).status_code == 404, name
+            assert client.get(url).status_code in (404, 405), name
+    assert (stored_state(complaint), evidence_state(complaint)) == before
 
 
 def test_list_shows_only_the_users_own_cases(owner_client, user, other_user):
@@ -1081,10 +1161,11 @@ def test_list_is_only_for_logged_in_users(client):
 
 
 # Session and user (2), the page's own queries (list: count and rows; detail:
-# the case and its losses), and the session save that SESSION_SAVE_EVERY_REQUEST
-# does on each request (update, wrapped in a savepoint: 3).
+# the case, its losses, its evidence and the evidence's linked losses), and the
+# session save that SESSION_SAVE_EVERY_REQUEST does on each request (update,
+# wrapped in a savepoint: 3).
 LIST_BUDGET = 7
-DETAIL_BUDGET = 7
+DETAIL_BUDGET = 9
 
 
 def _queries_for(client, url) -> int:
