@@ -187,6 +187,8 @@ MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # S3-compatible object store (django-storages).
 EVIDENCE_STORAGE_BACKEND = env.str("EVIDENCE_STORAGE_BACKEND", default="filesystem")
 if EVIDENCE_STORAGE_BACKEND == "s3":
+    from boto3.s3.transfer import TransferConfig
+
     EVIDENCE_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -197,9 +199,22 @@ if EVIDENCE_STORAGE_BACKEND == "s3":
             "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default=None),
             "location": env.str("EVIDENCE_S3_PREFIX", default="evidence"),
             # Private objects; never overwrite; served only through our view.
-            "default_acl": "private",
+            # An empty EVIDENCE_S3_DEFAULT_ACL sends no ACL, for buckets with
+            # ACLs disabled (AWS "bucket owner enforced").
+            "default_acl": env.str("EVIDENCE_S3_DEFAULT_ACL", default="private")
+            or None,
             "file_overwrite": False,
             "querystring_auth": True,
+            # "path" (MinIO) or "virtual" (Alibaba OSS); boto3 picks by default.
+            "addressing_style": env.str("EVIDENCE_S3_ADDRESSING_STYLE", default=None),
+            # Memory per request stays small (scripts/bench_upload.py
+            # --storage s3): parts go one at a time, 5 MiB each, not up to ten
+            # 8 MiB parts at once; a download spools to disk past 1 MiB
+            # instead of holding the whole file in memory.
+            "transfer_config": TransferConfig(
+                use_threads=False, multipart_chunksize=5 * 1024 * 1024
+            ),
+            "max_memory_size": 1024 * 1024,
         },
     }
 elif EVIDENCE_STORAGE_BACKEND == "filesystem":
@@ -212,7 +227,10 @@ elif EVIDENCE_STORAGE_BACKEND == "filesystem":
         },
     }
 else:
-    raise ImproperlyConfigured("EVIDENCE_STORAGE_BACKEND must be 'filesystem' or 's3'.")
+    raise ImproperlyConfigured(
+        "EVIDENCE_STORAGE_BACKEND must be 'filesystem' or 's3', "
+        f"not {EVIDENCE_STORAGE_BACKEND!r}."
+    )
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -63,6 +63,8 @@ def test_upload_photo_and_pdf_with_progress_then_download(
 
     page.goto(complaint.get_absolute_url())
     page.click("text=上传证据")
+    # The script shows the multi-file picker once it is ready.
+    expect(page.locator("[data-js-uploader]")).to_be_visible()
     page.set_input_files(
         "#evidence-picker",
         [str(tmp_path / "停机通知.jpg"), str(tmp_path / "bank-statement.pdf")],
@@ -118,6 +120,7 @@ def test_a_refused_file_can_be_retried_without_losing_the_others(
     page.expected_console_errors.append("status of 400")
     _log_in(page, user)
     page.goto(f"/cases/{complaint.public_id}/evidence/")
+    expect(page.locator("[data-js-uploader]")).to_be_visible()
     page.set_input_files(
         "#evidence-picker", [str(tmp_path / "receipt.jpg"), str(tmp_path / "page.jpg")]
     )

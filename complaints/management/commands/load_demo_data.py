@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -67,15 +67,8 @@ class Command(BaseCommand):
         if created:
             reviewer.set_password(DEMO_REVIEWER[1])
             reviewer.save()
-        group, _created = Group.objects.get_or_create(name="Reviewers")
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="complaints", codename__startswith="view_"
-            ),
-            Permission.objects.get(
-                content_type__app_label="complaints", codename="change_evidence"
-            ),
-        )
+        # Created by migration 0004 with the reviewers' permissions.
+        group = Group.objects.get(name="Reviewers")
         reviewer.groups.add(group)
         return reviewer
 
