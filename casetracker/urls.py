@@ -10,6 +10,8 @@ admin.site.index_title = _("Case review")
 
 urlpatterns = [
     path("", complaint_views.home, name="home"),
+    # Browsers ask for /favicon.ico on every page, admin pages included.
+    path("favicon.ico", complaint_views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("complaints.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -212,6 +212,8 @@ class ComplaintAdmin(admin.ModelAdmin):
     search_fields = ("number", "terminal_sn", "merchant_number")
     list_select_related = ("respondent_institution",)
     show_full_result_count = False
+    # The site's case pages are the owner's own; reviewers work here.
+    view_on_site = False
     inlines = (LossItemInline, EvidenceInline, StatusChangeInline)
     exclude = ("id_number", "contact_phone")
     readonly_fields = (

@@ -353,6 +353,7 @@ URL_PATTERNS = list(walk_patterns(get_resolver().url_patterns))
 # a view that forgets its login check cannot slip in unnoticed.
 PUBLIC = {
     "home": 200,
+    "favicon": 301,  # to the static icon
     "accounts:signup": 200,
     "accounts:login": 200,
     "accounts:logout": 405,  # POST only
