@@ -18,6 +18,13 @@ class User(AbstractUser):
         _("mobile number"), max_length=11, unique=True, null=True, blank=True
     )
 
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        default="zh-hans",
+        help_text=_("Language of the emails this user receives."),
+    )
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

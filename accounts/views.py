@@ -1,4 +1,5 @@
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .forms import LoginForm, ResetForm, SignUpForm
+from .models import User
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,6 +30,10 @@ def signup(request):
             )
         else:
             login(request, user, backend="accounts.backends.PhoneOrEmailBackend")
+            # Emails follow the language the user signed up in.
+            User.objects.filter(pk=user.pk).update(
+                language=request.LANGUAGE_CODE or settings.LANGUAGE_CODE
+            )
             messages.success(request, _("Welcome! Your account has been created."))
             return redirect("complaints:list")
     return render(request, "registration/signup.html", {"form": form})
@@ -54,3 +60,20 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # users here: lift the login lockout for this account.
         axes_reset(username=form.user.username)
         return response
+
+
+def set_language(request):
+    """Django's language switch, also remembered on the account so that
+    emails reach the user in the language they chose."""
+    from django.contrib.auth import get_user_model
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+    return response

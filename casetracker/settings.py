@@ -347,6 +347,8 @@ LOGGING = {
 }
 
 # Domain settings.
+# Public address of the site, for links in emails.
+CASETRACKER_SITE_URL = env.str("CASETRACKER_SITE_URL", default="http://127.0.0.1:8000")
 # Complaint list page size.
 COMPLAINTS_PER_PAGE = env.int("COMPLAINTS_PER_PAGE", default=20)
 # Version of the privacy notice users consent to; recorded with each consent.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts import views as account_views
 from complaints import views as complaint_views
 
 admin.site.site_header = _("casetracker administration")
@@ -14,6 +15,6 @@ urlpatterns = [
     path("favicon.ico", complaint_views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("cases/", include("complaints.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -442,3 +442,26 @@ class EvidenceEditForm(forms.ModelForm):
         )
         self.initial["is_original"] = "1" if self.instance.is_original else "0"
         self.fields["purpose"].strip = True
+
+
+# --- Workflow and messages -----------------------------------------------------
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message to the reviewers"),
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "maxlength": 5000, "class": "form-control"}
+        ),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you withdraw the case? (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
+        help_text=_("For example: the institution paid back what it owed."),
+    )

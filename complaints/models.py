@@ -508,6 +508,12 @@ class Complaint(models.Model):
                 name="complaint_unique_creation_token",
             ),
         ]
+        permissions = [
+            (
+                "review_complaint",
+                _("Can review cases (assign, request information, decide)"),
+            ),
+        ]
 
     def __str__(self):
         return self.number
@@ -753,3 +759,41 @@ class Evidence(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class Message(models.Model):
+    """A message on a case: between the user and the reviewers, or an
+    internal note that only staff ever see (not in pages, emails or exports).
+    """
+
+    complaint = models.ForeignKey(
+        Complaint,
+        verbose_name=_("case"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    body = models.TextField(_("message"), max_length=5000)
+    internal = models.BooleanField(
+        _("internal note"),
+        default=False,
+        help_text=_("Internal notes are seen by reviewers only."),
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["complaint", "created_at"], name="message_case_time")
+        ]
+
+    def __str__(self):
+        return f"{self.complaint_id}: {self.body[:40]}"

@@ -346,3 +346,55 @@ def evidence_thumbnail(evidence):
         return storage.open(evidence.thumbnail, "rb")
     evidence.thumbnail = name
     return storage.open(name, "rb")
+
+
+# --- Messages and assignment ------------------------------------------------
+
+# The user may write to the reviewers while the case is being handled.
+MESSAGE_STATUSES = frozenset(
+    {"submitted", "in_review", "needs_info", "accepted", "filed", "resolved"}
+)
+
+
+def message_post(*, author, complaint: Complaint, body: str, internal: bool = False):
+    """Add a message (or, for reviewers, an internal note) to a case.
+
+    The owner may write while the case is being handled; reviewers may always
+    write. Internal notes are for reviewers only. The other side is emailed
+    after commit (never for internal notes).
+    """
+    from . import notifications
+    from .models import Message
+
+    is_owner = complaint.owner_id == author.pk
+    reviewer = access.is_reviewer(author) and author.has_perm("complaints.add_message")
+    if internal and not reviewer:
+        raise PermissionDenied("only reviewers write internal notes")
+    if not reviewer and not (is_owner and complaint.status in MESSAGE_STATUSES):
+        raise PermissionDenied("messages are not possible on this case now")
+    with transaction.atomic():
+        message = Message(
+            complaint=complaint, author=author, body=body.strip(), internal=internal
+        )
+        message.full_clean()
+        message.save()
+        transaction.on_commit(lambda: notifications.message_posted(message.pk))
+    return message
+
+
+def complaint_assign(*, actor, complaint: Complaint, assignee) -> Complaint:
+    """Make `assignee` (a reviewer) responsible for the case.
+
+    Not a status change; the case's timeline is unaffected.
+    """
+    if not (
+        access.is_reviewer(actor) and actor.has_perm("complaints.review_complaint")
+    ):
+        raise PermissionDenied("only reviewers assign cases")
+    if assignee is not None and not access.is_reviewer(assignee):
+        raise ValidationError("assignee must be a reviewer")
+    Complaint.objects.filter(pk=complaint.pk).update(
+        assignee=assignee, updated_at=timezone.now()
+    )
+    complaint.assignee = assignee
+    return complaint

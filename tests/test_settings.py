@@ -372,6 +372,8 @@ OWNER_GET = {
     "complaints:detail": 200,
     "complaints:edit": 200,
     "complaints:submit": 405,  # POST only
+    "complaints:withdraw": 200,  # the confirmation page
+    "complaints:message": 405,  # POST only
     "complaints:evidence_upload": 200,
     "complaints:evidence_upload_one": 405,  # POST only (the page's script)
     "complaints:evidence_download": 200,

@@ -1161,11 +1161,11 @@ def test_list_is_only_for_logged_in_users(client):
 
 
 # Session and user (2), the page's own queries (list: count and rows; detail:
-# the case, its losses, its evidence and the evidence's linked losses), and the
-# session save that SESSION_SAVE_EVERY_REQUEST does on each request (update,
-# wrapped in a savepoint: 3).
+# the case, its losses, its evidence and the evidence's linked losses, its
+# timeline and messages), and the session save that SESSION_SAVE_EVERY_REQUEST
+# does on each request (update, wrapped in a savepoint: 3).
 LIST_BUDGET = 7
-DETAIL_BUDGET = 9
+DETAIL_BUDGET = 11
 
 
 def _queries_for(client, url) -> int:
