@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_AMOUNT, Complaint, Status, StatusChange
@@ -285,13 +286,21 @@ def transition(
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if locked.status != expected:
-            raise TransitionError(
-                _(
-                    "This case was changed by someone else in the meantime "
-                    "(it is now “%(status)s”). Reload the page and try again."
-                )
-                % {"status": locked.get_status_display()}
-            )
+            status = locked.get_status_display()
+            # Lazy, so the message is rendered in the language of whoever reads it.
+            message = lazy(
+                lambda: (
+                    str(
+                        _(
+                            "This case was changed by someone else in the meantime "
+                            "(it is now “%(status)s”). Reload the page and try again."
+                        )
+                    )
+                    % {"status": str(status)}
+                ),
+                str,
+            )()
+            raise TransitionError(message)
         roles = roles_of(actor, locked)
         if role is not None:
             roles &= {role}
