@@ -51,6 +51,10 @@ def get_own_complaint_or_404(
     attempts to read other people's cases can be noticed.
     """
     qs = own_complaints(user) if queryset is None else queryset & own_complaints(user)
+    return _get_or_404(qs, user, public_id)
+
+
+def _get_or_404(qs: QuerySet[Complaint], user, public_id: uuid.UUID) -> Complaint:
     try:
         return qs.get(public_id=public_id)
     except Complaint.DoesNotExist:
@@ -72,15 +76,7 @@ def may_view(user, complaint: Complaint) -> bool:
 
 def get_visible_complaint_or_404(user, public_id: uuid.UUID) -> Complaint:
     """A complaint this user may read (owner, or a reviewer), or Http404."""
-    try:
-        return visible_complaints(user).get(public_id=public_id)
-    except Complaint.DoesNotExist:
-        logger.warning(
-            "complaint lookup refused or missing: user=%s public_id=%s",
-            getattr(user, "pk", None),
-            public_id,
-        )
-        raise Http404("No such case.") from None
+    return _get_or_404(visible_complaints(user), user, public_id)
 
 
 def get_evidence_or_404(complaint: Complaint, evidence_id: uuid.UUID):

@@ -89,12 +89,16 @@ def complaint_create(
     retried POST), nothing is created and the existing case is returned.
     Returns (complaint, created).
     """
-    if creation_token is not None:
-        existing = Complaint.objects.filter(
+
+    def earlier() -> Complaint | None:
+        if creation_token is None:
+            return None
+        return Complaint.objects.filter(
             owner=owner, creation_token=creation_token
         ).first()
-        if existing is not None:
-            return existing, False
+
+    if (existing := earlier()) is not None:
+        return existing, False
     try:
         with transaction.atomic():
             complaint.owner = owner
@@ -109,12 +113,8 @@ def complaint_create(
     except (IntegrityError, ValidationError):
         # A concurrent request with the same token won: full_clean() sees its
         # committed row (ValidationError) or the insert hits the constraint.
-        if creation_token is not None:
-            existing = Complaint.objects.filter(
-                owner=owner, creation_token=creation_token
-            ).first()
-            if existing is not None:
-                return existing, False
+        if (existing := earlier()) is not None:
+            return existing, False
         raise
     return complaint, True
 

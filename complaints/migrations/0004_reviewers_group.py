@@ -16,20 +16,9 @@ REVIEWER_PERMISSIONS = [
 
 
 def forwards(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
+    from complaints.permissions import grant
 
-    # Permissions are normally created after migrate; make sure they exist.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _created = Group.objects.get_or_create(name="Reviewers")
-    for app_label, codename in REVIEWER_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    grant(apps, "Reviewers", REVIEWER_PERMISSIONS)
 
 
 def backwards(apps, schema_editor):

@@ -11,19 +11,9 @@ PERMISSIONS = [
 
 
 def forwards(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
+    from complaints.permissions import grant
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _created = Group.objects.get_or_create(name="Reviewers")
-    for app_label, codename in PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    grant(apps, "Reviewers", PERMISSIONS)
 
 
 def backwards(apps, schema_editor):
