@@ -1,5 +1,20 @@
 """Granting model permissions to groups from data migrations."""
 
+# Everything the "Reviewers" group holds (migrations 0004 and 0006).
+REVIEWER_PERMISSIONS = [
+    ("complaints", "view_complaint"),
+    ("complaints", "view_lossitem"),
+    ("complaints", "view_statuschange"),
+    ("complaints", "view_evidence"),
+    ("complaints", "change_evidence"),
+    ("complaints", "view_institution"),
+    ("complaints", "view_brand"),
+    ("complaints", "view_channel"),
+    ("complaints", "review_complaint"),
+    ("complaints", "view_message"),
+    ("complaints", "add_message"),
+]
+
 
 def grant(apps, group_name: str, permissions: list[tuple[str, str]]) -> None:
     """Give `group_name` (created if missing) the (app_label, codename)

@@ -286,7 +286,7 @@ def transition(
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         if locked.status != expected:
-            status = locked.get_status_display()
+            status = Status(locked.status).label  # lazy: the reader's language
             # Lazy, so the message is rendered in the language of whoever reads it.
             message = lazy(
                 lambda: (

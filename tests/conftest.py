@@ -43,3 +43,32 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+def ensure_seeded() -> None:
+    """Put back what the data migrations create (reference data, the
+    Reviewers group) after a transactional test has flushed the database."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from complaints.models import Brand, Channel
+    from complaints.permissions import REVIEWER_PERMISSIONS, grant
+    from complaints.reference_data import seed
+
+    if not Group.objects.filter(name="Reviewers").exists():
+        grant(apps, "Reviewers", REVIEWER_PERMISSIONS)
+    if not Channel.objects.exists():
+        seed(Channel, Brand)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_data(request):
+    """Tests marked django_db find the migrations' data, whatever ran before."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction") or (
+        len(marker.args) > 0 and marker.args[0]
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_seeded()
