@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
+from complaints import dashboard
 from complaints import views as complaint_views
 
 admin.site.site_header = _("casetracker administration")
@@ -16,5 +17,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cases/", include("complaints.urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path(
+        "admin/dashboard/",
+        admin.site.admin_view(dashboard.dashboard_view),
+        name="admin_dashboard",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,24 @@
-from django.contrib import admin
-from django.urls import reverse
+"""The admin: reference data for superusers, and the reviewers' side of a
+case (queue, case page, workflow buttons and actions, CSV export).
+
+Reviewers never edit a case here: every change goes through
+`workflow.transition()` or a service (see `admin_views.py`).
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import access, services
+from . import access, admin_views, exports, services, workflow
 from .models import (
     Brand,
     Channel,
@@ -11,9 +26,11 @@ from .models import (
     Evidence,
     Institution,
     LossItem,
+    Message,
+    Status,
     StatusChange,
 )
-from .templatetags.casetracker import mask_id, mask_phone
+from .templatetags.casetracker import mask_id, mask_phone, money
 
 
 class SuperuserEditsMixin:
@@ -83,7 +100,40 @@ class StatusChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    """Messages with the user and internal notes, read-only (new ones are
+    posted with the form below the case, through `services.message_post`)."""
+
+    model = Message
+    fields = ("created_at", "author", "internal", "body")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("messages and internal notes")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -101,6 +151,10 @@ class EvidenceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_queryset(self, request):
+        # The download link needs the case's public id.
+        return super().get_queryset(request).select_related("complaint")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -197,36 +251,216 @@ class EvidenceAdmin(admin.ModelAdmin):
         )
 
 
+# --- Cases ------------------------------------------------------------------
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `CAP` rows, so a page view never counts the whole table.
+
+    Chosen over PostgreSQL's `pg_class.reltuples` estimate because the queue
+    is never the bare table (drafts are excluded, filters apply) and the
+    estimate says nothing about a filtered set; a bounded
+    `SELECT COUNT(*) FROM (… LIMIT CAP + 1)` is exact below the cap, cheap
+    above it and the same on every database. Past the cap the list shows the
+    first CAP rows; filters or search narrow it down.
+    """
+
+    CAP = 10_000
+    # Whether the last count reached the cap (set when `count` is read).
+    capped = False
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = counted > self.CAP
+        return min(counted, self.CAP)
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assignee")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return (("mine", _("Assigned to me")), ("unassigned", _("Unassigned")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class HasEvidenceFilter(admin.SimpleListFilter):
+    title = _("evidence")
+    parameter_name = "evidence"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Has evidence")), ("no", _("No evidence")))
+
+    def queryset(self, request, queryset):
+        has = Exists(Evidence.objects.filter(complaint=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(has)
+        if self.value() == "no":
+            return queryset.filter(~has)
+        return queryset
+
+
+def _days_since(moment) -> int | None:
+    if moment is None:
+        return None
+    return max((timezone.now() - moment).days, 0)
+
+
+class NoteActionForm(admin_views.NoteForm):
+    """The intermediate page of a bulk move that needs a note."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = True
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(admin.ModelAdmin):
-    """Read-only view of cases. Status changes go through the workflow."""
+    """The reviewers' queue and case page. Read-only: status changes go
+    through the workflow (buttons, actions), messages through the service."""
 
+    change_form_template = "admin/complaints/complaint/change_form.html"
+    change_list_template = "admin/complaints/complaint/change_list.html"
     list_display = (
         "number",
         "masked_complainant",
         "respondent",
         "status",
+        "total_claimed",
+        "assignee",
         "submitted_at",
+        "days_waiting",
     )
-    list_filter = ("status", "complainant_type", "province")
-    search_fields = ("number", "terminal_sn", "merchant_number")
-    list_select_related = ("respondent_institution",)
+    list_filter = (
+        "status",
+        ("respondent_institution", admin.RelatedOnlyFieldListFilter),
+        ("brand", admin.RelatedOnlyFieldListFilter),
+        "province",
+        AssigneeFilter,
+        HasEvidenceFilter,
+    )
+    search_fields = (
+        "number",
+        "terminal_sn",
+        "=merchant_number",
+        "=contact_phone",
+        "complainant_name",
+    )
+    date_hierarchy = "submitted_at"
+    list_select_related = ("respondent_institution", "assignee")
     show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    ordering = ("-submitted_at", "-pk")
     # The site's case pages are the owner's own; reviewers work here.
     view_on_site = False
-    inlines = (LossItemInline, EvidenceInline, StatusChangeInline)
-    exclude = ("id_number", "contact_phone")
-    readonly_fields = (
-        "number",
-        "status",
-        "owner",
-        "masked_complainant",
-        "masked_id_number",
-        "masked_phone",
-        "submitted_at",
-        "consent_processing_at",
-        "consent_sensitive_at",
+    inlines = (LossItemInline, EvidenceInline, StatusChangeInline, MessageInline)
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    "number",
+                    "status",
+                    "assignee",
+                    "submitted_at",
+                    "outcome",
+                    "amount_recovered",
+                )
+            },
+        ),
+        (
+            _("Complainant"),
+            {
+                "fields": (
+                    "complainant_type",
+                    "masked_complainant",
+                    "masked_id_number",
+                    "representative_name",
+                    "masked_phone",
+                    "province",
+                    "city",
+                    "consent_processing_at",
+                    "consent_sensitive_at",
+                )
+            },
+        ),
+        (
+            _("Respondent and terminal"),
+            {
+                "fields": (
+                    "respondent",
+                    "brand",
+                    "agent_name",
+                    "terminal_sn",
+                    "terminal_number",
+                    "merchant_number",
+                    "terminal_model",
+                    "activated_on",
+                    "deposit_paid",
+                )
+            },
+        ),
+        (
+            _("What happened"),
+            {
+                "fields": (
+                    "deactivated_on",
+                    "deactivation_notice",
+                    "deactivation_notice_detail",
+                    "last_settlement_on",
+                    "harm_known_on",
+                    "narrative",
+                    "prior_contact",
+                    "prior_contact_detail",
+                    "claim_list",
+                    "claims_other",
+                )
+            },
+        ),
     )
+    readonly_fields = tuple(
+        name for _title, options in fieldsets for name in options["fields"]
+    )
+    actions = (
+        "assign_to_me",
+        "accept",
+        "close",
+        "request_information",
+        "reject",
+        "record_resolution",
+        "export_csv",
+    )
+
+    # --- Queryset and columns ---
+
+    def get_queryset(self, request):
+        last_change = (
+            StatusChange.objects.filter(complaint=OuterRef("pk"))
+            .order_by()
+            .values("complaint")
+            .annotate(last=Max("created_at"))
+            .values("last")
+        )
+        queryset = (
+            super().get_queryset(request)
+            # The same rule as the site: only what access lets this user see.
+            & access.visible_complaints(request.user)
+        )
+        return (
+            queryset
+            # Drafts are the user's private work, not yet for review.
+            .exclude(status=Status.DRAFT)
+            .with_total_claimed()
+            .annotate(waiting_since=Coalesce(Subquery(last_change), "submitted_at"))
+        )
 
     @admin.display(description=_("complainant"))
     def masked_complainant(self, obj):
@@ -241,9 +475,24 @@ class ComplaintAdmin(admin.ModelAdmin):
     def masked_phone(self, obj):
         return mask_phone(obj.contact_phone) or "—"
 
-    @admin.display(description=_("respondent"))
+    @admin.display(description=_("institution"))
     def respondent(self, obj):
         return obj.respondent_display
+
+    @admin.display(description=_("claims"))
+    def claim_list(self, obj):
+        return "; ".join(str(label) for label in obj.claim_labels) or "—"
+
+    @admin.display(description=_("total claimed"), ordering="total_claimed")
+    def total_claimed(self, obj):
+        return money(obj.total_claimed)
+
+    @admin.display(description=_("days waiting"), ordering="submitted_at")
+    def days_waiting(self, obj):
+        days = _days_since(getattr(obj, "waiting_since", None) or obj.submitted_at)
+        return "—" if days is None else days
+
+    # --- Permissions: read-only, no deletes; review through the workflow ---
 
     def has_add_permission(self, request):
         return False
@@ -253,3 +502,200 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_review_permission(self, request):
+        return access.is_reviewer(request.user) and request.user.has_perm(
+            "complaints.review_complaint"
+        )
+
+    def get_actions(self, request):
+        if not self.has_review_permission(request):
+            return {}
+        return super().get_actions(request)
+
+    # --- Pages ---
+
+    def get_urls(self):
+        def wrap(view):
+            def wrapper(request, *args, **kwargs):
+                return view(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(wrapper)
+
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/transition/<str:target>/",
+                wrap(admin_views.transition_view),
+                name=f"{prefix}_transition",
+            ),
+            path(
+                "<path:object_id>/message/",
+                wrap(admin_views.message_view),
+                name=f"{prefix}_message",
+            ),
+            path(
+                "<path:object_id>/assign/",
+                wrap(admin_views.assign_view),
+                name=f"{prefix}_assign",
+            ),
+            path(
+                "export.csv",
+                wrap(ComplaintAdmin.export_view),
+                name=f"{prefix}_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        complaint = self.get_object(request, object_id)
+        if complaint is not None:
+            reviewer = self.has_review_permission(request)
+            extra_context.update(
+                {
+                    "may_review": reviewer,
+                    "transitions": workflow.allowed_transitions(
+                        request.user, complaint, role=workflow.REVIEWER
+                    )
+                    if reviewer
+                    else [],
+                    "may_message": request.user.has_perm("complaints.add_message"),
+                    "message_form": admin_views.ReviewerMessageForm(),
+                    "assigned_to_me": complaint.assignee_id == request.user.pk,
+                }
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["may_export"] = self.has_review_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request):
+        """The current list (filters, search, ordering) as CSV."""
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return exports.csv_response(changelist.get_queryset(request), _csv_name())
+
+    # --- Actions: each case through the workflow, one by one ---
+
+    def _move(self, request, queryset, target, **inputs):
+        done, refused = [], []
+        for complaint in queryset:
+            try:
+                workflow.transition(
+                    complaint,
+                    target=target,
+                    actor=request.user,
+                    expected_status=complaint.status,
+                    role=workflow.REVIEWER,
+                    **inputs,
+                )
+            except workflow.TransitionError as error:
+                reasons = [str(p.message) for p in error.problems]
+                why = " ".join([str(error.message), *reasons])
+                refused.append(f"{complaint.number}: {why}")
+            else:
+                done.append(complaint.number)
+        self._report(request, done, refused)
+
+    def _report(self, request, done, refused):
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d case done: %(numbers)s",
+                    "%(count)d cases done: %(numbers)s",
+                    len(done),
+                )
+                % {"count": len(done), "numbers": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        for line in refused:
+            self.message_user(
+                request,
+                gettext("Refused, %(case)s") % {"case": line},
+                messages.ERROR,
+            )
+
+    def _note_step(self, request, queryset, target, title, needs=("note",)):
+        """Ask for the note (and outcome/amount) once, then move each case."""
+        form_class = (
+            admin_views.TransitionForm if "outcome" in needs else NoteActionForm
+        )
+
+        def bind(data=None):
+            if form_class is NoteActionForm:
+                return NoteActionForm(data)
+            form = admin_views.TransitionForm(data, needs=needs)
+            del form.fields["expected_status"]
+            return form
+
+        if "apply" in request.POST:
+            form = bind(request.POST)
+            if form.is_valid():
+                self._move(request, queryset, target, **form.cleaned_data)
+                return None
+        else:
+            form = bind()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "queryset": queryset,
+            "action": request.POST.get("action"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(
+            request, "admin/complaints/complaint/action_note.html", context
+        )
+
+    @admin.action(description=_("Assign to me"), permissions=["review"])
+    def assign_to_me(self, request, queryset):
+        done = []
+        for complaint in queryset:
+            services.complaint_assign(
+                actor=request.user, complaint=complaint, assignee=request.user
+            )
+            done.append(complaint.number)
+        self._report(request, done, [])
+
+    @admin.action(description=_("Accept"), permissions=["review"])
+    def accept(self, request, queryset):
+        self._move(request, queryset, Status.ACCEPTED)
+
+    @admin.action(description=_("Close"), permissions=["review"])
+    def close(self, request, queryset):
+        self._move(request, queryset, Status.CLOSED)
+
+    @admin.action(description=_("Request information…"), permissions=["review"])
+    def request_information(self, request, queryset):
+        return self._note_step(
+            request, queryset, Status.NEEDS_INFO, _("Request information")
+        )
+
+    @admin.action(description=_("Reject…"), permissions=["review"])
+    def reject(self, request, queryset):
+        return self._note_step(request, queryset, Status.REJECTED, _("Reject"))
+
+    @admin.action(description=_("Record the resolution…"), permissions=["review"])
+    def record_resolution(self, request, queryset):
+        return self._note_step(
+            request,
+            queryset,
+            Status.RESOLVED,
+            _("Record the resolution"),
+            needs=("outcome", "amount_recovered", "note"),
+        )
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["review"])
+    def export_csv(self, request, queryset):
+        return exports.csv_response(queryset, _csv_name())
+
+
+def _csv_name() -> str:
+    return f"cases-{timezone.localtime():%Y%m%d-%H%M}.csv"

@@ -1691,6 +1691,8 @@ def test_the_complaint_admin_page_lists_evidence_with_download_links(
         samples.attach(complaint, samples.pdf(), "合同.pdf"),
         samples.attach(complaint, samples.jpeg(), "停机通知.jpg"),
     ]
+    # Reviewers see submitted cases only; drafts stay the owner's own.
+    workflow.transition(complaint, target=Status.SUBMITTED, actor=complaint.owner)
 
     response = reviewer_client.get(
         reverse("admin:complaints_complaint_change", args=[complaint.pk])

@@ -382,6 +382,9 @@ OWNER_GET = {
     "complaints:evidence_delete": 200,  # the confirmation page
 }
 LOGIN_REQUIRED = set(OWNER_GET)
+# Staff pages outside the admin site's own URLs, behind `admin.site.admin_view`:
+# whoever is not staff (anonymous or an owner) is sent to the admin login.
+ADMIN_PAGES = {"admin_dashboard"}
 # Stored files, not pages: served with a sandboxing CSP of their own.
 FILE_RESPONSES = {
     "complaints:evidence_download": "attachment",
@@ -393,8 +396,9 @@ def test_every_url_pattern_is_named_and_classified():
     names = [name for name, _route, _conv in URL_PATTERNS]
 
     assert None not in names, URL_PATTERNS
-    assert set(names) == set(PUBLIC) | LOGIN_REQUIRED
+    assert set(names) == set(PUBLIC) | LOGIN_REQUIRED | ADMIN_PAGES
     assert not set(PUBLIC) & LOGIN_REQUIRED
+    assert not (set(PUBLIC) | LOGIN_REQUIRED) & ADMIN_PAGES
     assert set(FILE_RESPONSES) <= LOGIN_REQUIRED
 
 
@@ -440,6 +444,9 @@ def test_anonymous_get_on_every_url(client, url_kwargs, name, converters):
     if name in LOGIN_REQUIRED:
         assert response.status_code == 302
         assert response.url == f"{LOGIN_URL}?next={url}"
+    elif name in ADMIN_PAGES:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
     else:
         assert response.status_code == PUBLIC[name]
         if response.status_code == 302:
@@ -462,6 +469,9 @@ def test_owner_get_on_every_url(owner_client, url_kwargs, name, converters):
     assert {"no-store", "private"} <= cache_control(response)
     if name in LOGIN_REQUIRED:
         assert response.status_code == OWNER_GET[name]
+    if name in ADMIN_PAGES:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
     if name in FILE_RESPONSES:
         assert_file_security_headers(response, FILE_RESPONSES[name])
         return
