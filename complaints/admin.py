@@ -75,18 +75,31 @@ class ChannelAdmin(SuperuserEditsMixin, admin.ModelAdmin):
     ordering = ("position",)
 
 
-class LossItemInline(admin.TabularInline):
-    model = LossItem
-    fields = ("category", "amount", "occurred_on", "description")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on the case page that nobody edits here: losses and
+    evidence belong to the user, the timeline to the workflow, messages to
+    `services.message_post`."""
+
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-class StatusChangeInline(admin.TabularInline):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LossItemInline(ReadOnlyInline):
+    model = LossItem
+    fields = ("category", "amount", "occurred_on", "description")
+    readonly_fields = fields
+
+
+class StatusChangeInline(ReadOnlyInline):
     model = StatusChange
     fields = (
         "created_at",
@@ -97,44 +110,22 @@ class StatusChangeInline(admin.TabularInline):
         "visible_to_user",
     )
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     """Messages with the user and internal notes, read-only (new ones are
     posted with the form below the case, through `services.message_post`)."""
 
     model = Message
     fields = ("created_at", "author", "internal", "body")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("messages and internal notes")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _download_link(item: Evidence):
@@ -144,20 +135,15 @@ def _download_link(item: Evidence):
     return format_html('<a href="{}">{}</a>', url, item.original_name)
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     model = Evidence
     fields = ("download", "kind", "purpose", "size", "sha256", "verdict", "review")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
 
     def get_queryset(self, request):
         # The download link needs the case's public id.
         return super().get_queryset(request).select_related("complaint")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("file"))
     def download(self, obj):
