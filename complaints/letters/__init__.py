@@ -1,0 +1,1 @@
+"""Complaint letters: templates, context and PDF rendering (issue 5)."""
