@@ -188,19 +188,8 @@ class EvidenceAdmin(admin.ModelAdmin):
         "reviewed_by",
         "reviewed_at",
     )
-    readonly_fields = (
-        "complaint_number",
-        "download",
-        "kind",
-        "purpose",
-        "is_original",
-        "content_type",
-        "size",
-        "sha256",
-        "uploaded_at",
-        "reviewed_by",
-        "reviewed_at",
-    )
+    # Everything but the verdict and its note is evidence, not opinion.
+    readonly_fields = tuple(f for f in fields if f not in ("verdict", "review_note"))
 
     def get_queryset(self, request):
         return (

@@ -149,40 +149,29 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         Status.SUBMITTED, Status.IN_REVIEW, REVIEWER, _("Start review (assign to me)")
     ),
-    Transition(
-        Status.SUBMITTED,
-        Status.NEEDS_INFO,
-        REVIEWER,
-        _("Request information"),
-        _request_required,
-        needs=("note",),
-    ),
-    Transition(
-        Status.IN_REVIEW,
-        Status.NEEDS_INFO,
-        REVIEWER,
-        _("Request information"),
-        _request_required,
-        needs=("note",),
+    *(
+        Transition(
+            source,
+            Status.NEEDS_INFO,
+            REVIEWER,
+            _("Request information"),
+            _request_required,
+            needs=("note",),
+        )
+        for source in (Status.SUBMITTED, Status.IN_REVIEW)
     ),
     Transition(Status.IN_REVIEW, Status.ACCEPTED, REVIEWER, _("Accept")),
-    Transition(
-        Status.SUBMITTED,
-        Status.REJECTED,
-        REVIEWER,
-        _("Reject"),
-        _reason_required,
-        needs=("note",),
-        style="danger",
-    ),
-    Transition(
-        Status.IN_REVIEW,
-        Status.REJECTED,
-        REVIEWER,
-        _("Reject"),
-        _reason_required,
-        needs=("note",),
-        style="danger",
+    *(
+        Transition(
+            source,
+            Status.REJECTED,
+            REVIEWER,
+            _("Reject"),
+            _reason_required,
+            needs=("note",),
+            style="danger",
+        )
+        for source in (Status.SUBMITTED, Status.IN_REVIEW)
     ),
     Transition(
         Status.ACCEPTED,
@@ -192,21 +181,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         _filing_note_required,
         needs=("note",),
     ),
-    Transition(
-        Status.ACCEPTED,
-        Status.RESOLVED,
-        REVIEWER,
-        _("Record the resolution"),
-        _resolution,
-        needs=("outcome", "amount_recovered", "note"),
-    ),
-    Transition(
-        Status.FILED,
-        Status.RESOLVED,
-        REVIEWER,
-        _("Record the resolution"),
-        _resolution,
-        needs=("outcome", "amount_recovered", "note"),
+    *(
+        Transition(
+            source,
+            Status.RESOLVED,
+            REVIEWER,
+            _("Record the resolution"),
+            _resolution,
+            needs=("outcome", "amount_recovered", "note"),
+        )
+        for source in (Status.ACCEPTED, Status.FILED)
     ),
     Transition(Status.RESOLVED, Status.CLOSED, REVIEWER, _("Close")),
     Transition(
