@@ -288,7 +288,18 @@ class ComplaintForm(forms.ModelForm):
                     try:
                         validate_resident_id(id_number)
                     except ValidationError:
-                        validate_credit_code(id_number)
+                        try:
+                            validate_credit_code(id_number)
+                        except ValidationError:
+                            # Neither checks out; name both, since the
+                            # complainant type is not chosen yet.
+                            raise ValidationError(
+                                _(
+                                    "This is neither a valid mainland ID number "
+                                    "nor a valid unified social credit code."
+                                ),
+                                code="invalid_id_or_credit_code",
+                            ) from None
             except ValidationError as error:
                 self.add_error("id_number", error)
         activated = cleaned.get("activated_on")

@@ -244,7 +244,7 @@ def test_event_dates_keep_their_order(activated, deactivated, settled, errors):
         # Type not chosen yet: either kind is fine if its checksum is right.
         ("", VALID_ID, None),
         ("", VALID_CREDIT_CODE, None),
-        ("", INVALID_ID, "invalid_credit_code"),
+        ("", INVALID_ID, "invalid_id_or_credit_code"),
     ],
 )
 def test_id_number_checksum_follows_complainant_type(complainant_type, typed, code):
