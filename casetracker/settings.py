@@ -5,6 +5,7 @@ ALLOWED_HOSTS local only, no embedded secret outside DEBUG). See the README's
 "Configuration" section for every variable.
 """
 
+import copy
 from pathlib import Path
 
 import environ
@@ -232,9 +233,20 @@ else:
         f"not {EVIDENCE_STORAGE_BACKEND!r}."
     )
 
+# Generated letters (immutable PDFs) use the same backend as evidence, in
+# their own folder or prefix.
+LETTER_STORAGE = copy.deepcopy(EVIDENCE_STORAGE)
+if EVIDENCE_STORAGE_BACKEND == "s3":
+    LETTER_STORAGE["OPTIONS"]["location"] = env.str(
+        "LETTERS_S3_PREFIX", default="letters"
+    )
+else:
+    LETTER_STORAGE["OPTIONS"]["location"] = MEDIA_ROOT / "letters"
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "evidence": EVIDENCE_STORAGE,
+    "letters": LETTER_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -260,6 +272,10 @@ EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=50)
 # Images are opened to check them; more pixels than this is refused
 # (decompression bombs). 50 MP covers any phone camera.
 EVIDENCE_MAX_IMAGE_PIXELS = env.int("EVIDENCE_MAX_IMAGE_PIXELS", default=50_000_000)
+
+# Letters: how many cases one admin export may cover (each ready channel's
+# letter is made or reused, about 150 ms a PDF).
+LETTER_EXPORT_MAX_CASES = env.int("LETTER_EXPORT_MAX_CASES", default=20)
 
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -343,6 +359,10 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # Every login is an INFO line from django-axes; failures still show.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each rendering step at INFO; refused URLs and
+        # layout problems are warnings.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -1,15 +1,17 @@
 """The admin: reference data for superusers, and the reviewers' side of a
-case (queue, case page, workflow buttons and actions, CSV export).
+case (queue, case page, workflow buttons and actions, CSV export, letters).
 
 Reviewers never edit a case here: every change goes through
 `workflow.transition()` or a service (see `admin_views.py`).
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +27,7 @@ from .models import (
     Complaint,
     Evidence,
     Institution,
+    Letter,
     LossItem,
     Message,
     Status,
@@ -133,6 +136,180 @@ def _download_link(item: Evidence):
         "complaints:evidence_download", args=[item.complaint.public_id, item.public_id]
     )
     return format_html('<a href="{}">{}</a>', url, item.original_name)
+
+
+def _letter_download_link(letter: Letter):
+    url = reverse("admin:complaints_letter_download", args=[letter.public_id])
+    return format_html(
+        '<a href="{}" data-testid="letter-download">{}</a>', url, _("Download")
+    )
+
+
+def _language_name(code: str) -> str:
+    return str(dict(settings.LANGUAGES).get(code, code))
+
+
+class LetterInline(ReadOnlyInline):
+    """The case's stored letter versions (shown to holders of view_letter)."""
+
+    model = Letter
+    fields = (
+        "channel",
+        "language_name",
+        "version",
+        "created_at",
+        "created_by",
+        "file_size",
+        "short_sha256",
+        "download",
+    )
+    readonly_fields = fields
+    ordering = ("channel__position", "language", "-version")
+    verbose_name_plural = _("letters (stored versions)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("channel", "created_by")
+
+    @admin.display(description=_("language"))
+    def language_name(self, obj):
+        return _language_name(obj.language)
+
+    @admin.display(description=_("size"))
+    def file_size(self, obj):
+        return filesizeformat(obj.size)
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha256(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.sha256, obj.sha256[:12])
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _letter_download_link(obj)
+
+
+class LetterLanguageFilter(admin.SimpleListFilter):
+    """The letter languages from settings (no DISTINCT over the letters)."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return [
+            (code, name)
+            for code, name in settings.LANGUAGES
+            if code in services.LETTER_LANGUAGES
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(language=self.value())
+        return queryset
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    """Stored letter versions: read-only for everyone (letters are made by
+    `services.letter_issue`, never here), downloadable byte for byte."""
+
+    list_display = (
+        "case_number",
+        "channel",
+        "language_name",
+        "version",
+        "created_at",
+        "created_by",
+        "file_size",
+        "short_sha256",
+        "download",
+    )
+    list_display_links = ("version",)
+    list_filter = ("channel", LetterLanguageFilter)
+    search_fields = ("complaint__number",)
+    search_help_text = _("Search by case number.")
+    list_select_related = ("complaint", "channel", "created_by")
+    show_full_result_count = False
+    ordering = ("-created_at", "-pk")
+    list_per_page = 50
+    fields = (
+        "case_number",
+        "channel",
+        "language_name",
+        "version",
+        "created_at",
+        "created_by",
+        "file_size",
+        "sha256",
+        "fingerprint",
+        "download",
+    )
+    readonly_fields = fields
+    actions = ("download_zip",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            # The same rule as the site: letters of the cases this user may see.
+            .filter(complaint__in=access.visible_complaints(request.user))
+        )
+
+    # --- Permissions: view only, for holders of view_letter ---
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("complaints.view_letter")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- Columns ---
+
+    @admin.display(description=_("case"), ordering="complaint__number")
+    def case_number(self, obj):
+        url = reverse("admin:complaints_complaint_change", args=[obj.complaint_id])
+        return format_html('<a href="{}">{}</a>', url, obj.complaint.number)
+
+    @admin.display(description=_("language"), ordering="language")
+    def language_name(self, obj):
+        return _language_name(obj.language)
+
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, obj):
+        return filesizeformat(obj.size)
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha256(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.sha256, obj.sha256[:12])
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _letter_download_link(obj)
+
+    # --- Pages and actions ---
+
+    def get_urls(self):
+        def download(request, public_id):
+            return admin_views.letter_download_view(self, request, public_id)
+
+        return [
+            path(
+                "<uuid:public_id>/download/",
+                self.admin_site.admin_view(download),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(
+        description=_("Download selected letters (zip)"), permissions=["view"]
+    )
+    def download_zip(self, request, queryset):
+        return admin_views.letters_zip(self, request, queryset)
 
 
 class EvidenceInline(ReadOnlyInline):
@@ -336,7 +513,13 @@ class ComplaintAdmin(admin.ModelAdmin):
     ordering = ("-submitted_at", "-pk")
     # The site's case pages are the owner's own; reviewers work here.
     view_on_site = False
-    inlines = (LossItemInline, EvidenceInline, StatusChangeInline, MessageInline)
+    inlines = (
+        LossItemInline,
+        EvidenceInline,
+        LetterInline,
+        StatusChangeInline,
+        MessageInline,
+    )
     fieldsets = (
         (
             _("Case"),
@@ -412,6 +595,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         "reject",
         "record_resolution",
         "export_csv",
+        "export_letters",
     )
 
     # --- Queryset and columns ---
@@ -481,6 +665,14 @@ class ComplaintAdmin(admin.ModelAdmin):
     def has_review_permission(self, request):
         return access.is_reviewer(request.user) and request.user.has_perm(
             "complaints.review_complaint"
+        )
+
+    def has_export_letters_permission(self, request):
+        user = request.user
+        return (
+            self.has_review_permission(request)
+            and user.has_perm("complaints.add_letter")
+            and user.has_perm("complaints.view_letter")
         )
 
     def get_actions(self, request):
@@ -670,6 +862,10 @@ class ComplaintAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export selected as CSV"), permissions=["review"])
     def export_csv(self, request, queryset):
         return exports.csv_response(queryset, _csv_name())
+
+    @admin.action(description=_("Export letters (zip)"), permissions=["export_letters"])
+    def export_letters(self, request, queryset):
+        return admin_views.export_letters(self, request, queryset)
 
 
 def _csv_name() -> str:

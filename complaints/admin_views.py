@@ -1,5 +1,6 @@
 """Reviewer pages inside the admin: one workflow move on a case, a message or
-internal note, assigning a case to oneself.
+internal note, assigning a case to oneself; downloading stored letters, one
+or several in a zip, and exporting the letters of selected cases.
 
 Every write goes through `workflow.transition()` or a service; these views
 only bind forms and explain refusals. They are registered by
@@ -8,19 +9,27 @@ only bind forms and explain refusals. They are registered by
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+import zipfile
+from dataclasses import dataclass
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from . import services, workflow
+from . import channels, services, workflow
 from .forms import _AMOUNT_NOISE_RE, AmountField, nfkc
-from .models import Complaint, Status
+from .letters import context as letter_context
+from .models import Channel, Complaint, Letter, Status
 
 
 class RecoveredAmountField(AmountField):
@@ -42,7 +51,7 @@ class NoteForm(forms.Form):
     """The note for a workflow move (shown to the user on visible moves)."""
 
     note = forms.CharField(
-        label=_lazy("Note"),
+        label=gettext_lazy("Note"),
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "maxlength": 5000}),
@@ -58,12 +67,12 @@ class TransitionForm(NoteForm):
         choices=Status.choices, widget=forms.HiddenInput
     )
     outcome = forms.ChoiceField(
-        label=_lazy("Outcome"),
+        label=gettext_lazy("Outcome"),
         choices=[("", "---------"), *Complaint.Outcome.choices],
         required=False,
     )
     amount_recovered = RecoveredAmountField(
-        label=_lazy("Amount recovered (CNY)"), required=False
+        label=gettext_lazy("Amount recovered (CNY)"), required=False
     )
 
     def __init__(self, *args, needs=(), **kwargs):
@@ -161,12 +170,12 @@ def transition_view(model_admin, request, object_id, target):
 
 class ReviewerMessageForm(forms.Form):
     body = forms.CharField(
-        label=_lazy("Message"),
+        label=gettext_lazy("Message"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "maxlength": 5000}),
     )
     internal = forms.BooleanField(
-        label=_lazy("Internal note (reviewers only; the user never sees it)"),
+        label=gettext_lazy("Internal note (reviewers only; the user never sees it)"),
         required=False,
     )
 
@@ -212,3 +221,307 @@ def assign_view(model_admin, request, object_id):
         request, _("Case %(number)s is assigned to you.") % {"number": complaint.number}
     )
     return redirect(_change_url(complaint))
+
+
+# --- Letters ----------------------------------------------------------------
+
+# The export makes letters in the language they are filed in.
+EXPORT_LANGUAGE = "zh-hans"
+# A zip stays in memory up to this size, then spills to a temporary file.
+_SPOOL_BYTES = 8 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+def _file_headers(response):
+    """A stored file, not a page (security requirements 8 and 29)."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def letter_download_view(model_admin, request, public_id):
+    """One stored letter version, byte for byte, as an attachment."""
+    if not request.user.has_perm("complaints.view_letter"):
+        raise PermissionDenied
+    try:
+        # Through the admin's queryset: the access module's rules apply.
+        letter = (
+            model_admin.get_queryset(request)
+            .select_related("complaint", "channel")
+            .get(public_id=public_id)
+        )
+    except (Letter.DoesNotExist, ValidationError):
+        raise Http404(_("No such letter.")) from None
+    try:
+        handle = letter.file.storage.open(letter.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404(_("The stored file of this letter is missing.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=letter.file_name,
+        content_type="application/pdf",
+    )
+    return _file_headers(response)
+
+
+@dataclass
+class _Entry:
+    name: str
+    sha256: str  # of the bytes put in the zip
+    letter: Letter
+    intact: bool  # those bytes match the hash recorded with the letter
+
+
+class LetterArchive:
+    """A zip of stored letters built in a temporary file, with a README.txt
+    (what is in it, what was left out and why) and SHA256SUMS (for
+    `sha256sum -c`). Each file is copied from storage in chunks and hashed
+    on the way, so a stored file that no longer matches its recorded hash
+    is reported rather than passed on silently."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.entries: list[_Entry] = []
+        self.skipped: list[tuple[str, str, str]] = []
+        # Handed to the FileResponse, which closes it.
+        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+        self._zip = zipfile.ZipFile(self._spool, "w", zipfile.ZIP_DEFLATED)
+
+    def add(self, letter: Letter, case_number: str) -> None:
+        name = f"{case_number}/{letter.file_name}"
+        try:
+            source = letter.file.storage.open(letter.file.name, "rb")
+        except FileNotFoundError:
+            self.skip(case_number, letter.channel, _("the stored file is missing"))
+            return
+        moment = timezone.localtime(letter.created_at)
+        info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        digest = hashlib.sha256()
+        with source, self._zip.open(info, "w") as target:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+        sha256 = digest.hexdigest()
+        self.entries.append(_Entry(name, sha256, letter, sha256 == letter.sha256))
+
+    def skip(self, case_number: str, channel, reason) -> None:
+        label = channel.display_name if channel is not None else ""
+        self.skipped.append((case_number, label, str(reason)))
+
+    def _readme(self, user) -> str:
+        lines = [
+            self.title,
+            _("Made on %(when)s by %(user)s.")
+            % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}", "user": user},
+            "",
+            _(
+                "Each file is a stored letter version, byte for byte. Check "
+                "the files with: sha256sum -c SHA256SUMS"
+            ),
+            "",
+            _("Files (%(count)d):") % {"count": len(self.entries)},
+        ]
+        for entry in self.entries:
+            letter = entry.letter
+            lines.append(f"{letter.sha256}  {entry.name}")
+            lines.append(
+                "    "
+                + _("%(channel)s, version %(version)d, made %(when)s")
+                % {
+                    "channel": letter.channel.display_name,
+                    "version": letter.version,
+                    "when": f"{timezone.localtime(letter.created_at):%Y-%m-%d %H:%M}",
+                }
+            )
+            if not entry.intact:
+                lines.append(
+                    "    "
+                    + _(
+                        "WARNING: the stored file does not match the SHA-256 "
+                        "recorded when the letter was made; its bytes hash to "
+                        "%(sha256)s."
+                    )
+                    % {"sha256": entry.sha256}
+                )
+        if not self.entries:
+            lines.append("    " + _("(none)"))
+        lines += ["", _("Left out (%(count)d):") % {"count": len(self.skipped)}]
+        for case_number, channel, reason in self.skipped:
+            where = f"{case_number} / {channel}" if channel else case_number
+            lines.append(f"{where}: {reason}")
+        if not self.skipped:
+            lines.append("    " + _("(none)"))
+        return "\r\n".join(lines) + "\r\n"
+
+    def response(self, request) -> FileResponse:
+        """Finish the zip and stream it (the temporary file is closed when
+        the response is)."""
+        try:
+            self._zip.writestr("README.txt", self._readme(request.user))
+            self._zip.writestr(
+                "SHA256SUMS",
+                # The hashes recorded when the letters were made: a file that
+                # no longer matches fails `sha256sum -c`.
+                "".join(f"{e.letter.sha256}  {e.name}\n" for e in self.entries),
+            )
+            self._zip.close()
+            self._spool.seek(0)
+        except BaseException:
+            self.close()
+            raise
+        response = FileResponse(
+            self._spool,
+            as_attachment=True,
+            filename=f"letters-{timezone.localdate():%Y-%m-%d}.zip",
+            content_type="application/zip",
+        )
+        return _file_headers(response)
+
+    def close(self) -> None:
+        self._zip.close()
+        self._spool.close()
+
+
+def _limit_exceeded(model_admin, request, limit: int, message: str) -> None:
+    model_admin.message_user(request, message % {"limit": limit}, messages.ERROR)
+
+
+def letters_zip(model_admin, request, queryset):
+    """The selected stored letters in one zip."""
+    limit = getattr(settings, "LETTER_ZIP_MAX_LETTERS", 200)
+    letters = list(
+        queryset.select_related("complaint", "channel").order_by(
+            "complaint__number", "channel__position", "language", "version"
+        )[: limit + 1]
+    )
+    if len(letters) > limit:
+        _limit_exceeded(
+            model_admin,
+            request,
+            limit,
+            ngettext(
+                "At most %(limit)d letter can go in one zip: select fewer.",
+                "At most %(limit)d letters can go in one zip: select fewer.",
+                limit,
+            ),
+        )
+        return None
+    if not letters:
+        model_admin.message_user(
+            request, _("None of the selected letters is in the list."), messages.WARNING
+        )
+        return None
+    archive = LetterArchive(_("Letters selected in the admin"))
+    try:
+        for letter in letters:
+            archive.add(letter, letter.complaint.number)
+    except BaseException:
+        archive.close()
+        raise
+    return archive.response(request)
+
+
+def _problems(items) -> str:
+    return " ".join(str(getattr(p, "message", p)) for p in items)
+
+
+def _export_case(archive: LetterArchive, actor, complaint, channel_list) -> None:
+    """The current letter of each ready channel of one case, into the zip;
+    every other channel with the reason it was left out."""
+    number = complaint.number
+    if complaint.status == Status.DRAFT:
+        archive.skip(
+            number,
+            None,
+            _("a draft: letters are made once the owner has submitted the case."),
+        )
+        return
+    for entry in channels.channel_plan(complaint, channel_list):
+        channel = entry.channel
+        if not entry.usable:
+            archive.skip(
+                number,
+                channel,
+                _("not available for this case. %(why)s")
+                % {"why": _problems(entry.reasons)},
+            )
+            continue
+        if not channel.letter_template:
+            archive.skip(number, channel, _("this channel has no letter."))
+            continue
+        if not channels.template_exists(channel.letter_template):
+            archive.skip(
+                number,
+                channel,
+                _("the letter template %(template)s does not exist.")
+                % {"template": channel.letter_template},
+            )
+            continue
+        if entry.missing:
+            archive.skip(
+                number,
+                channel,
+                _("not ready, facts are missing. %(why)s")
+                % {"why": _problems(entry.missing)},
+            )
+            continue
+        try:
+            letter, _created = services.letter_issue(
+                actor=actor,
+                complaint=complaint,
+                channel=channel,
+                language=EXPORT_LANGUAGE,
+            )
+        except services.LetterNotReady as error:
+            archive.skip(
+                number,
+                channel,
+                f"{error.message} {_problems(error.problems)}".strip(),
+            )
+        except PermissionDenied:
+            archive.skip(number, channel, _("you may not make this letter."))
+        else:
+            archive.add(letter, number)
+
+
+def export_letters(model_admin, request, queryset):
+    """For each selected case that is not a draft, the current letter of
+    every channel that is ready (made now, or the stored version when the
+    facts have not changed), in one zip with a README of what was left out.
+    """
+    limit = getattr(settings, "LETTER_EXPORT_MAX_CASES", 20)
+    pks = list(queryset.order_by().values_list("pk", flat=True)[: limit + 1])
+    if len(pks) > limit:
+        _limit_exceeded(
+            model_admin,
+            request,
+            limit,
+            ngettext(
+                "Letters can be exported for at most %(limit)d case at a time: "
+                "select fewer cases.",
+                "Letters can be exported for at most %(limit)d cases at a time: "
+                "select fewer cases.",
+                limit,
+            ),
+        )
+        return None
+    if not pks:
+        model_admin.message_user(
+            request, _("None of the selected cases is in the list."), messages.WARNING
+        )
+        return None
+    cases = letter_context.complaint_queryset().filter(pk__in=pks).order_by("number")
+    channel_list = list(
+        Channel.objects.filter(is_active=True).order_by("position", "code")
+    )
+    archive = LetterArchive(_("Letters of the selected cases"))
+    try:
+        for complaint in cases:
+            _export_case(archive, request.user, complaint, channel_list)
+    except BaseException:
+        archive.close()
+        raise
+    return archive.response(request)

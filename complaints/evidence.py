@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import FileResponse
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 register_heif_opener()
@@ -240,6 +240,10 @@ def _scan(fileobj, pattern: re.Pattern) -> bool:
 
 def _check_image(fileobj, filetype: FileType) -> None:
     max_pixels = settings.EVIDENCE_MAX_IMAGE_PIXELS
+    # A truncated image must fail to load. WeasyPrint (the letters) sets
+    # Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; the letters
+    # module resets it, and this makes sure of it where it matters.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     fileobj.seek(0)
     try:
         with Image.open(fileobj) as image:
@@ -525,7 +529,7 @@ def make_thumbnail(fileobj) -> ContentFile:
     return ContentFile(out.getvalue())
 
 
-def _private_headers(response, *, sandbox: bool = True):
+def private_headers(response, *, sandbox: bool = True):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     if sandbox:
@@ -546,10 +550,10 @@ def download_response(evidence) -> FileResponse:
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
-    return _private_headers(response)
+    return private_headers(response)
 
 
 def thumbnail_response(fileobj) -> FileResponse:
     response = FileResponse(fileobj, content_type="image/jpeg")
     response["Content-Disposition"] = "inline"
-    return _private_headers(response)
+    return private_headers(response)

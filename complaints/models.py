@@ -160,9 +160,50 @@ class Channel(models.Model):
         blank=True,
         help_text=_("Institution kinds this channel handles; empty means any."),
     )
+    caution_complainant_types = models.JSONField(
+        _("may use it with a warning"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Complainant types that may use it but may be refused (they are "
+            "warned); they must also be allowed above, or that list be empty."
+        ),
+    )
+    alternative_to = models.ForeignKey(
+        "self",
+        verbose_name=_("offered instead of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alternatives",
+        help_text=_(
+            "Offered only to complainants who cannot use that channel (a report "
+            "to 12315 instead of a complaint, for a business)."
+        ),
+    )
     eligibility_note = models.TextField(_("who may use it (explained)"), blank=True)
+    eligibility_note_en = models.TextField(
+        _("who may use it (explained, English)"), blank=True
+    )
     required_facts = models.JSONField(
         _("facts a filing must contain"), default=list, blank=True
+    )
+    required_facts_articles = models.JSONField(
+        _("articles that require those facts"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Statute articles, e.g. ["暂行办法-9"] (see complaints/letters/law.py).'
+        ),
+    )
+    letter_articles = models.JSONField(
+        _("articles the letter cites"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Statute articles quoted in the letter\'s legal basis, e.g. ["条例-35"]. '
+            "Only articles in the reference texts can be cited."
+        ),
     )
     clock_rules = models.JSONField(
         _("clock"),
@@ -184,7 +225,14 @@ class Channel(models.Model):
     website = models.CharField(_("website"), max_length=200, blank=True)
     hotline = models.CharField(_("hotline"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    letter_template = models.CharField(_("letter template"), max_length=100, blank=True)
+    letter_template = models.CharField(
+        _("letter template"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Template under templates/letters/, e.g. letters/institution.html."
+        ),
+    )
 
     class Meta:
         verbose_name = _("channel")
@@ -199,6 +247,39 @@ class Channel(models.Model):
         if (get_language() or "").startswith("en") and self.name_en:
             return self.name_en
         return self.name
+
+    @property
+    def display_eligibility_note(self) -> str:
+        if (get_language() or "").startswith("en") and self.eligibility_note_en:
+            return self.eligibility_note_en
+        return self.eligibility_note
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+        from django.template import TemplateDoesNotExist
+        from django.template.loader import get_template
+
+        from .letters import law
+
+        errors = {}
+        for field in ("required_facts_articles", "letter_articles"):
+            bad = []
+            for key in getattr(self, field) or []:
+                try:
+                    law.article(str(key))
+                except (KeyError, ValueError):
+                    bad.append(str(key))
+            if bad:
+                errors[field] = _("Not an article of the reference texts: %(keys)s") % {
+                    "keys": ", ".join(bad)
+                }
+        if self.letter_template:
+            try:
+                get_template(self.letter_template)
+            except TemplateDoesNotExist:
+                errors["letter_template"] = _("There is no such template.")
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- A case ---------------------------------------------------------------
@@ -361,6 +442,24 @@ class Complaint(models.Model):
         null=True,
         blank=True,
         related_name="complaints",
+    )
+    respondent_address = models.CharField(
+        _("institution's address"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Its registered address, as on the contract or the company register. "
+            "Needed for 12315, court and arbitration filings."
+        ),
+    )
+    arbitration_commission = models.CharField(
+        _("arbitration commission named in your agreement"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Only if your agreement with the institution has an arbitration clause: "
+            "the commission it names, e.g. 上海仲裁委员会. Leave empty otherwise."
+        ),
     )
     agent_name = models.CharField(
         _("agent or salesperson"),
@@ -797,3 +896,92 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.complaint_id}: {self.body[:40]}"
+
+
+class LetterStorage(EvidenceStorage):
+    """The private storage for generated letters (settings.STORAGES["letters"])."""
+
+    @staticmethod
+    def _target() -> Storage:
+        return storages["letters"]
+
+
+_letter_storage = LetterStorage()
+
+
+def letter_storage() -> Storage:
+    return _letter_storage
+
+
+class Letter(models.Model):
+    """One generated letter, kept byte for byte: what was sent stays
+    retrievable. Rows are never changed; when the facts a letter is built
+    from change, the next download makes a new version.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    complaint = models.ForeignKey(
+        Complaint,
+        verbose_name=_("case"),
+        on_delete=models.CASCADE,
+        related_name="letters",
+        editable=False,
+    )
+    channel = models.ForeignKey(
+        Channel,
+        verbose_name=_("channel"),
+        on_delete=models.PROTECT,
+        related_name="letters",
+        editable=False,
+    )
+    language = models.CharField(_("language"), max_length=10, editable=False)
+    version = models.PositiveIntegerField(_("version"), editable=False)
+    file = models.FileField(
+        _("PDF"), storage=letter_storage, max_length=200, editable=False
+    )
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    fingerprint = models.CharField(
+        _("facts fingerprint"),
+        max_length=64,
+        editable=False,
+        help_text=_("SHA-256 of the facts the letter was built from."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("generated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("generated"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "channel", "language", "version"],
+                name="letter_unique_version",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["complaint", "channel", "language", "-version"],
+                name="letter_latest",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.complaint_id} {self.channel_id} {self.language} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Letters are immutable: make a new version instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.complaint.number}-{self.channel.code}-{self.language}-v{self.version}.pdf"

@@ -1,6 +1,6 @@
 """Granting model permissions to groups from data migrations."""
 
-# Everything the "Reviewers" group holds (migrations 0004 and 0006).
+# Everything the "Reviewers" group holds (migrations 0004, 0006 and 0007).
 REVIEWER_PERMISSIONS = [
     ("complaints", "view_complaint"),
     ("complaints", "view_lossitem"),
@@ -13,6 +13,8 @@ REVIEWER_PERMISSIONS = [
     ("complaints", "review_complaint"),
     ("complaints", "view_message"),
     ("complaints", "add_message"),
+    ("complaints", "view_letter"),
+    ("complaints", "add_letter"),
 ]
 
 

@@ -40,3 +40,56 @@ class Province(models.TextChoices):
     HONG_KONG = "HK", pgettext_lazy("province", "Hong Kong")
     MACAO = "MO", pgettext_lazy("province", "Macao")
     TAIWAN = "TW", pgettext_lazy("province", "Taiwan")
+
+
+# Official full names, as letters address a body "of" a region
+# (中国人民银行广东省分行, 北京市市场监督管理局).
+FULL_NAMES_ZH = {
+    "BJ": "北京市",
+    "TJ": "天津市",
+    "HE": "河北省",
+    "SX": "山西省",
+    "NM": "内蒙古自治区",
+    "LN": "辽宁省",
+    "JL": "吉林省",
+    "HL": "黑龙江省",
+    "SH": "上海市",
+    "JS": "江苏省",
+    "ZJ": "浙江省",
+    "AH": "安徽省",
+    "FJ": "福建省",
+    "JX": "江西省",
+    "SD": "山东省",
+    "HA": "河南省",
+    "HB": "湖北省",
+    "HN": "湖南省",
+    "GD": "广东省",
+    "GX": "广西壮族自治区",
+    "HI": "海南省",
+    "CQ": "重庆市",
+    "SC": "四川省",
+    "GZ": "贵州省",
+    "YN": "云南省",
+    "XZ": "西藏自治区",
+    "SN": "陕西省",
+    "GS": "甘肃省",
+    "QH": "青海省",
+    "NX": "宁夏回族自治区",
+    "XJ": "新疆维吾尔自治区",
+    "HK": "香港特别行政区",
+    "MO": "澳门特别行政区",
+    "TW": "台湾省",
+}
+
+MUNICIPALITIES = frozenset({"BJ", "TJ", "SH", "CQ"})
+
+
+def full_name(code: str) -> str:
+    """The region's full name in the active language ("" for none)."""
+    from django.utils.translation import get_language
+
+    if not code:
+        return ""
+    if (get_language() or "").startswith("en"):
+        return str(Province(code).label)
+    return FULL_NAMES_ZH.get(code, "")

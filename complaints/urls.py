@@ -44,3 +44,26 @@ urlpatterns += [
         name="evidence_delete",
     ),
 ]
+
+urlpatterns += [
+    path(
+        "<uuid:public_id>/letters/<slug:channel>/",
+        views.letter_preview,
+        name="letter_preview",
+    ),
+    path(
+        "<uuid:public_id>/letters/<slug:channel>/draft.pdf",
+        views.letter_draft_pdf,
+        name="letter_draft_pdf",
+    ),
+    path(
+        "<uuid:public_id>/letters/<slug:channel>/final/",
+        views.letter_issue,
+        name="letter_issue",
+    ),
+    path(
+        "<uuid:public_id>/letter-versions/<uuid:letter_id>/",
+        views.letter_download,
+        name="letter_download",
+    ),
+]

@@ -10,15 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Sum
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, services, workflow
+from . import access, channels, services, workflow
 from . import evidence as evidence_files
 from .forms import (
     ComplaintForm,
@@ -29,7 +30,18 @@ from .forms import (
     MessageForm,
     WithdrawForm,
 )
-from .models import Complaint, Evidence, LossItem, Message, Status, StatusChange
+from .letters import context as letter_context
+from .letters import render as letter_render
+from .models import (
+    Channel,
+    Complaint,
+    Evidence,
+    Letter,
+    LossItem,
+    Message,
+    Status,
+    StatusChange,
+)
 from .submission import missing_for_submission
 
 logger = logging.getLogger("casetracker.evidence")
@@ -246,6 +258,10 @@ def complaint_detail(request, public_id):
             ),
             "timeline": _timeline(complaint),
             "information_request": information_request,
+            "plan": channels.channel_plan(complaint),
+            "letters": Letter.objects.filter(complaint=complaint)
+            .select_related("channel")
+            .order_by("channel__position", "language", "-version"),
             "message_form": MessageForm()
             if complaint.status in services.MESSAGE_STATUSES
             else None,
@@ -254,10 +270,10 @@ def complaint_detail(request, public_id):
 
 
 _DONE_MESSAGES = {
-    Status.SUBMITTED: _lazy(
+    Status.SUBMITTED: gettext_lazy(
         "Case %(number)s has been submitted. A reviewer will look at it."
     ),
-    Status.WITHDRAWN: _lazy("Case %(number)s has been withdrawn."),
+    Status.WITHDRAWN: gettext_lazy("Case %(number)s has been withdrawn."),
 }
 
 
@@ -551,3 +567,162 @@ def evidence_delete(request, public_id, evidence_id):
         "complaints/evidence_delete.html",
         {"complaint": complaint, "item": item},
     )
+
+
+# --- Letters ----------------------------------------------------------------
+
+
+def _letter_language(request) -> str:
+    lang = request.GET.get("lang") or request.POST.get("lang") or "zh-hans"
+    return lang if lang in services.LETTER_LANGUAGES else "zh-hans"
+
+
+def _letter_channel_or_404(code: str) -> Channel:
+    try:
+        return Channel.objects.get(code=code, is_active=True)
+    except Channel.DoesNotExist:
+        raise Http404("No such channel.") from None
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return evidence_files.private_headers(response)
+
+
+@login_required
+def letter_preview(request, public_id, channel):
+    """A letter on screen, with what it still lacks and any characters the
+    PDF fonts cannot print."""
+    complaint = access.get_own_complaint_or_404(
+        request.user, public_id, letter_context.complaint_queryset()
+    )
+    channel_obj = _letter_channel_or_404(channel)
+    language = _letter_language(request)
+    entry = next(
+        (e for e in channels.channel_plan(complaint) if e.channel.pk == channel_obj.pk),
+        None,
+    )
+    letter_html = glyphs = None
+    if (
+        entry is not None
+        and entry.usable
+        and channels.template_exists(channel_obj.letter_template)
+    ):
+        with translation.override(language):
+            data = letter_context.build_context(
+                complaint, channel_obj, draft=complaint.status == Status.DRAFT
+            )
+        letter_html = letter_render.render_html(
+            channel_obj.letter_template, data, language=language
+        )
+        glyphs = letter_render.glyph_report(letter_html)
+    versions = (
+        Letter.objects.filter(complaint=complaint, channel=channel_obj)
+        .select_related("created_by")
+        .order_by("language", "-version")
+    )
+    return render(
+        request,
+        "complaints/letter_preview.html",
+        {
+            "complaint": complaint,
+            "channel": channel_obj,
+            "entry": entry,
+            "language": language,
+            "letter_languages": [
+                (code, name)
+                for code, name in settings.LANGUAGES
+                if code in services.LETTER_LANGUAGES
+            ],
+            "letter_html": letter_html,
+            "glyphs": glyphs,
+            "is_draft": complaint.status == Status.DRAFT,
+            "may_issue": services.may_issue_letters(request.user, complaint),
+            "may_edit": access.may_edit(request.user, complaint),
+            "versions": versions,
+        },
+    )
+
+
+def _letter_refused(request, complaint, channel, error) -> HttpResponse:
+    messages.error(request, error.message)
+    for problem in error.problems:
+        messages.warning(request, problem)
+    return redirect(
+        "complaints:letter_preview", public_id=complaint.public_id, channel=channel.code
+    )
+
+
+@login_required
+@require_GET
+def letter_draft_pdf(request, public_id, channel):
+    """The draft PDF (watermarked 草稿) of a case not yet submitted."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    channel_obj = _letter_channel_or_404(channel)
+    language = _letter_language(request)
+    if complaint.status != Status.DRAFT:
+        # Submitted: the final letter is a stored version.
+        messages.info(request, _("The case is submitted: download the final letter."))
+        return redirect(
+            "complaints:letter_preview", public_id=public_id, channel=channel_obj.code
+        )
+    try:
+        pdf = services.letter_draft_pdf(
+            actor=request.user,
+            complaint=complaint,
+            channel=channel_obj,
+            language=language,
+        )
+    except services.LetterNotReady as error:
+        return _letter_refused(request, complaint, channel_obj, error)
+    return _pdf_response(
+        pdf, f"{complaint.number}-{channel_obj.code}-{language}-draft.pdf"
+    )
+
+
+@login_required
+@require_POST
+def letter_issue(request, public_id, channel):
+    """Make (or find) the final letter version, then download it."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    channel_obj = _letter_channel_or_404(channel)
+    language = _letter_language(request)
+    if not services.may_issue_letters(request.user, complaint):
+        messages.error(
+            request, _("Final letters are made once the case has been submitted.")
+        )
+        return redirect(
+            "complaints:letter_preview", public_id=public_id, channel=channel_obj.code
+        )
+    try:
+        letter, _created = services.letter_issue(
+            actor=request.user,
+            complaint=complaint,
+            channel=channel_obj,
+            language=language,
+        )
+    except services.LetterNotReady as error:
+        return _letter_refused(request, complaint, channel_obj, error)
+    # No success message: the redirect is a file download, which shows none;
+    # the preview lists the stored versions.
+    return redirect(
+        "complaints:letter_download", public_id=public_id, letter_id=letter.public_id
+    )
+
+
+@login_required
+@require_GET
+def letter_download(request, public_id, letter_id):
+    """A stored letter version, byte for byte as it was made."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    try:
+        letter = Letter.objects.select_related("channel").get(
+            complaint=complaint, public_id=letter_id
+        )
+    except Letter.DoesNotExist:
+        raise Http404("No such letter.") from None
+    letter.complaint = complaint
+    return _pdf_response(services.letter_bytes(letter), letter.file_name)

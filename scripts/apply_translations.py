@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/apply_translations.py translations.py
 
-The file defines `T = {msgid: msgstr}` (plural msgids get msgstr[0]). Only
+The file defines `T = {msgid: msgstr}` (plural msgids get msgstr[0]) and
+optionally `CTX = {(msgctxt, msgid): msgstr}` for entries with a context. Only
 untranslated or fuzzy entries are filled; the fuzzy flag is removed. Needs
 polib (`pip install polib`); it is a maintainer tool, not a dependency.
 """
@@ -20,13 +21,18 @@ PO = (
 
 
 def main(path: str) -> None:
-    table = runpy.run_path(path)["T"]
+    namespace = runpy.run_path(path)
+    table = namespace["T"]
+    with_context = namespace.get("CTX", {})
     catalogue = polib.pofile(str(PO), wrapwidth=0)
     filled, missing = 0, []
     for entry in catalogue:
         if entry.obsolete or (entry.translated() and "fuzzy" not in entry.flags):
             continue
-        text = table.get(entry.msgid)
+        if entry.msgctxt:
+            text = with_context.get((entry.msgctxt, entry.msgid))
+        else:
+            text = table.get(entry.msgid)
         if text is None:
             missing.append(entry.msgid)
             continue

@@ -72,3 +72,18 @@ def _seeded_data(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     ensure_seeded()
+
+
+@pytest.fixture(autouse=True)
+def _letter_storage(settings, tmp_path):
+    """Generated letters go to a per-test folder, never to var/media."""
+    config = settings.STORAGES["letters"]
+    if config["BACKEND"].endswith("FileSystemStorage"):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "letters": {
+                **config,
+                "OPTIONS": {**config["OPTIONS"], "location": tmp_path / "letters"},
+            },
+        }
+    return tmp_path / "letters"

@@ -1804,6 +1804,26 @@ def test_detail_page_query_budget_with_evidence(
     _evidence_rows(complaint, 5)
 
     # Session and user (2); the case, its losses, its evidence and their
-    # losses (4); the session save (3).
-    with django_assert_max_num_queries(11):
+    # losses (4); the letter plan's channels and the letters made (2); the
+    # session save (3).
+    with django_assert_max_num_queries(13):
         owner_client.get(complaint.get_absolute_url())
+
+
+def test_truncated_images_are_still_refused_after_a_letter_was_rendered():
+    """WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when it
+    is imported; the letters undo it, so evidence checks stay strict in a
+    worker that has rendered a PDF."""
+    from PIL import ImageFile
+
+    from complaints.letters import render
+
+    render.warm_up()  # imports WeasyPrint and loads the fonts
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    for make, name in (
+        (samples.truncated_jpeg, "photo.jpg"),
+        (samples.truncated_png, "photo.png"),
+    ):
+        with pytest.raises(ev.EvidenceRejected) as refused:
+            inspect_upload(SimpleUploadedFile(name, make()))
+        assert refused.value.code == "broken_image"

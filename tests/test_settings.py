@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from tests import evidence_samples
 from tests.evidence_samples import attach, use_evidence_storage
+from tests.letter_factories import stored_letter
 
 BASE_DIR = settings.BASE_DIR
 LOGIN_URL = reverse("accounts:login")
@@ -380,6 +381,10 @@ OWNER_GET = {
     "complaints:evidence_thumbnail": 200,
     "complaints:evidence_edit": 200,
     "complaints:evidence_delete": 200,  # the confirmation page
+    "complaints:letter_preview": 200,
+    "complaints:letter_draft_pdf": 200,  # a draft case: the watermarked PDF
+    "complaints:letter_issue": 405,  # POST only
+    "complaints:letter_download": 200,
 }
 LOGIN_REQUIRED = set(OWNER_GET)
 # Staff pages outside the admin site's own URLs, behind `admin.site.admin_view`:
@@ -389,6 +394,8 @@ ADMIN_PAGES = {"admin_dashboard"}
 FILE_RESPONSES = {
     "complaints:evidence_download": "attachment",
     "complaints:evidence_thumbnail": "inline",
+    "complaints:letter_draft_pdf": "attachment",
+    "complaints:letter_download": "attachment",
 }
 
 
@@ -407,9 +414,12 @@ def url_kwargs(settings, tmp_path, complaint, user):
     """Real values for every URL converter in the project."""
     use_evidence_storage(settings, tmp_path / "evidence")
     evidence = attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
+    letter = stored_letter(complaint, user)
     return {
         "public_id": complaint.public_id,
         "evidence_id": evidence.public_id,
+        "channel": letter.channel.code,
+        "letter_id": letter.public_id,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }

@@ -22,9 +22,11 @@ from complaints.models import (
     CaseNumberCounter,
     Complaint,
     Evidence,
+    Letter,
     LossItem,
     Status,
     StatusChange,
+    letter_storage,
 )
 from tests import evidence_samples
 from tests.evidence_samples import attach, use_evidence_storage
@@ -35,6 +37,7 @@ from tests.factories import (
     LossItemFactory,
     UserFactory,
 )
+from tests.letter_factories import stored_letter
 
 CREATE_URL = "/cases/new/"
 LIST_URL = "/cases/"
@@ -992,27 +995,37 @@ def _converters(name) -> set[str]:
 COMPLAINT_URL_NAMES = _complaint_url_names()
 # Object ids the walk knows how to fill in. A URL taking any other id fails
 # the walk until it is taught here.
-KNOWN_IDS = {"public_id", "evidence_id"}
+KNOWN_IDS = {"public_id", "evidence_id", "channel", "letter_id"}
 # Pages a reviewer may use on someone else's case: reading the evidence.
 # Every other complaint page is the owner's alone.
 REVIEWER_READABLE = {"evidence_download", "evidence_thumbnail"}
+# Pages that answer GET only: a POST is refused (405) for everybody, before
+# anything is looked up, so it tells "missing" and "not yours" apart no more
+# than a 404 would.
+GET_ONLY = {"letter_draft_pdf", "letter_download"}
 
 
 @pytest.fixture
 def evidence_item(settings, tmp_path, complaint):
-    """An image attached to `complaint` (an image, so it has a preview)."""
+    """An image attached to `complaint` (an image, so it has a preview), and
+    a stored letter version of it (the walk needs an id of each)."""
     use_evidence_storage(settings, tmp_path / "evidence")
-    return attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
+    item = attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
+    item.letter = stored_letter(complaint, complaint.owner)
+    return item
 
 
 def complaint_url(name, complaint, evidence=None, *, missing=False):
-    """The URL `name` for `complaint` (and its evidence), or for ids that
-    exist nowhere when `missing`."""
+    """The URL `name` for `complaint` (and its evidence and letter), or for
+    ids that exist nowhere when `missing` (the channel code is public)."""
+    letter = getattr(evidence, "letter", None)
     ids = {
         "public_id": uuid.uuid4() if missing else complaint.public_id,
         "evidence_id": uuid.uuid4()
         if missing
         else getattr(evidence, "public_id", None),
+        "channel": "institution",
+        "letter_id": uuid.uuid4() if missing else getattr(letter, "public_id", None),
     }
     converters = _converters(name)
     assert converters <= KNOWN_IDS, f"teach the walk the ids of {name}"
@@ -1037,6 +1050,12 @@ def evidence_state(complaint) -> tuple:
     return items, files
 
 
+def letter_state(complaint) -> tuple:
+    """The stored letter versions of the complaint and their files."""
+    rows = list(Letter.objects.filter(complaint=complaint).order_by("pk").values())
+    return rows, [letter_storage().exists(row["file"]) for row in rows]
+
+
 def test_the_isolation_walk_covers_the_known_complaint_pages():
     assert {
         "detail",
@@ -1048,8 +1067,12 @@ def test_the_isolation_walk_covers_the_known_complaint_pages():
         "evidence_thumbnail",
         "evidence_edit",
         "evidence_delete",
+        "letter_preview",
+        "letter_draft_pdf",
+        "letter_issue",
+        "letter_download",
     } <= set(COMPLAINT_URL_NAMES)
-    assert set(COMPLAINT_URL_NAMES) >= REVIEWER_READABLE
+    assert set(COMPLAINT_URL_NAMES) >= REVIEWER_READABLE | GET_ONLY
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -1060,7 +1083,11 @@ def test_another_user_gets_the_same_answer_as_for_a_missing_case(
     client.force_login(other_user)
     url = complaint_url(name, complaint, evidence_item)
     missing = complaint_url(name, complaint, missing=True)
-    before = stored_state(complaint), evidence_state(complaint)
+    before = (
+        stored_state(complaint),
+        evidence_state(complaint),
+        letter_state(complaint),
+    )
 
     response = getattr(client, method)(url)
     for_missing = getattr(client, method)(missing)
@@ -1069,12 +1096,16 @@ def test_another_user_gets_the_same_answer_as_for_a_missing_case(
     # (submit answers GET with 405) says so before looking anything up.
     assert response.status_code == for_missing.status_code
     if method == "post":
-        assert response.status_code == 404
+        assert response.status_code == (405 if name in GET_ONLY else 404)
     else:
         assert response.status_code in (404, 405)
     assert complaint.number not in response.content.decode()
     assert evidence_item.original_name not in response.content.decode()
-    assert (stored_state(complaint), evidence_state(complaint)) == before
+    assert (
+        stored_state(complaint),
+        evidence_state(complaint),
+        letter_state(complaint),
+    ) == before
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -1113,15 +1144,21 @@ def test_a_reviewer_cannot_use_the_owner_pages_of_someone_elses_case(
     reviewer = UserFactory(is_staff=True)
     reviewer.user_permissions.add(Permission.objects.get(codename="view_complaint"))
     client.force_login(reviewer)
-    before = stored_state(complaint), evidence_state(complaint)
+    before = stored_state(complaint), evidence_state(complaint), letter_state(complaint)
     for name in COMPLAINT_URL_NAMES:
         url = complaint_url(name, complaint, evidence_item)
         if name in REVIEWER_READABLE:
             assert client.get(url).status_code == 200, name
         else:
-            assert client.post(url).status_code == 404, name
+            assert client.post(url).status_code == (405 if name in GET_ONLY else 404), (
+                name
+            )
             assert client.get(url).status_code in (404, 405), name
-    assert (stored_state(complaint), evidence_state(complaint)) == before
+    assert (
+        stored_state(complaint),
+        evidence_state(complaint),
+        letter_state(complaint),
+    ) == before
 
 
 def test_list_shows_only_the_users_own_cases(owner_client, user, other_user):
@@ -1162,10 +1199,11 @@ def test_list_is_only_for_logged_in_users(client):
 
 # Session and user (2), the page's own queries (list: count and rows; detail:
 # the case, its losses, its evidence and the evidence's linked losses, its
-# timeline and messages), and the session save that SESSION_SAVE_EVERY_REQUEST
-# does on each request (update, wrapped in a savepoint: 3).
+# timeline and messages, the channels of the letter plan and the letters
+# made), and the session save that SESSION_SAVE_EVERY_REQUEST does on each
+# request (update, wrapped in a savepoint: 3).
 LIST_BUDGET = 7
-DETAIL_BUDGET = 11
+DETAIL_BUDGET = 13
 
 
 def _queries_for(client, url) -> int:

@@ -75,7 +75,13 @@ class Command(BaseCommand):
     def _cases(self, user):
         institution, _created = Institution.objects.get_or_create(
             name="示例支付有限公司（演示数据）",
-            defaults={"kind": Institution.Kind.PAYMENT_INSTITUTION, "province": "SH"},
+            defaults={
+                "kind": Institution.Kind.PAYMENT_INSTITUTION,
+                "province": "SH",
+                "city": "浦东新区",
+                "address": "上海市浦东新区示例大道100号（演示地址）",
+                "hotline": "400-000-0000",
+            },
         )
         brand = Brand.objects.filter(name="喔刷").first()
         today = timezone.localdate()
@@ -108,6 +114,7 @@ class Command(BaseCommand):
             },
             {
                 "respondent_name": "某某支付科技有限公司",
+                "respondent_address": "深圳市南山区示例路8号（演示地址）",
                 "terminal_sn": "WS20250002",
                 "activated_on": today - datetime.timedelta(days=700),
                 "deactivated_on": today - datetime.timedelta(days=30),
