@@ -4,12 +4,21 @@
 
 Sources are Debian's ``fonts-noto-cjk`` .ttc collections (SIL OFL 1.1). For
 each collection the Simplified Chinese face is found by reading every face's
-name table (PostScript name ``Noto{Serif,Sans}CJKsc-{Regular,Bold}``); the
-face is then subset with fontTools' subsetter (the ``pyftsubset`` machinery)
-to ASCII, Latin-1, General Punctuation, CJK Symbols and Punctuation,
-Halfwidth and Fullwidth Forms and every character of GBK. Layout features
-are restricted to those horizontal Chinese text uses, vertical metrics and
-hinting are dropped, and glyph names are not kept.
+name table (PostScript name ``NotoSerifCJKsc-{Regular,Bold}``); the face is
+then subset with fontTools' subsetter (the ``pyftsubset`` machinery) twice:
+
+- the core font: ASCII, Latin-1, General Punctuation, CJK Symbols and
+  Punctuation, Halfwidth and Fullwidth Forms, ¥ ￥ € and every character of
+  GB2312 (the GB2312 area of GBK): what almost every letter uses;
+- the extension font: the rest of GBK (characters such as 堃 喆 珺 昇 in
+  names), nothing that is in the core.
+
+Together they cover exactly what one GBK subset would. WeasyPrint subsets
+each font a PDF uses again at every render, and a large font costs more: a
+letter in GB2312 text uses only the ~2.2 MB core fonts, not 7 MB GBK fonts
+(see complaints/letters/fonts/README.md). Layout features are restricted to
+those horizontal Chinese text uses, vertical metrics and hinting are
+dropped, and glyph names are not kept.
 
 The output is byte-identical on every run from the same source package and
 fontTools version: no timestamps are recalculated (``head.modified`` keeps
@@ -36,25 +45,37 @@ DEFAULT_OUT = ROOT / "complaints" / "letters" / "fonts"
 SOURCE_DIR = Path("/usr/share/fonts/opentype/noto")
 COPYRIGHT_FILE = Path("/usr/share/doc/fonts-noto-cjk/copyright")
 
-# (source collection, PostScript name of the SC face, output file name)
+# (source collection, PostScript name of the SC face, output file name, part)
 FONTS = [
     (
         "NotoSerifCJK-Regular.ttc",
         "NotoSerifCJKsc-Regular",
-        "NotoSerifSC-Subset-Regular.otf",
+        "NotoSerifSC-Core-Regular.otf",
+        "core",
     ),
-    ("NotoSerifCJK-Bold.ttc", "NotoSerifCJKsc-Bold", "NotoSerifSC-Subset-Bold.otf"),
     (
-        "NotoSansCJK-Regular.ttc",
-        "NotoSansCJKsc-Regular",
-        "NotoSansSC-Subset-Regular.otf",
+        "NotoSerifCJK-Bold.ttc",
+        "NotoSerifCJKsc-Bold",
+        "NotoSerifSC-Core-Bold.otf",
+        "core",
+    ),
+    (
+        "NotoSerifCJK-Regular.ttc",
+        "NotoSerifCJKsc-Regular",
+        "NotoSerifSC-Extension-Regular.otf",
+        "extension",
+    ),
+    (
+        "NotoSerifCJK-Bold.ttc",
+        "NotoSerifCJKsc-Bold",
+        "NotoSerifSC-Extension-Bold.otf",
+        "extension",
     ),
 ]
-# Sans Bold (NotoSansCJK-Bold.ttc, face NotoSansCJKsc-Bold, ~5.1 MB) is left
-# out to keep the committed total under ~20 MB; letters use Serif for body
-# and bold, Sans Regular for headings/UI text.
+# No sans: the PDFs set everything (headings, header and footer, amounts,
+# hashes) in the serif, so that a letter embeds two fonts, not four.
 
-# Unicode blocks kept whole (inclusive ranges).
+# Unicode blocks kept whole, in the core font (inclusive ranges).
 RANGES = [
     (0x0020, 0x007E),  # ASCII printable
     (0x00A0, 0x00FF),  # Latin-1 Supplement (includes the yen/RMB sign U+00A5)
@@ -99,13 +120,47 @@ def gbk_characters() -> set[str]:
     return {c for c in chars if not 0xE000 <= ord(c) <= 0xF8FF}
 
 
+def gb2312_characters() -> set[str]:
+    """The GB2312 area (lead and trail bytes A1 to FE, lead at most F7) as
+    the ``gb2312``, ``gbk`` and ``gb18030`` codecs decode it: GB2312 itself,
+    the code points the decoders disagree on (A1A4 is U+30FB or U+00B7), and
+    the few symbols GBK put in GB2312's empty cells (small roman numerals,
+    vertical punctuation, pinyin letters). Private-use code points are left
+    out, as in ``gbk_characters()``."""
+    chars = set()
+    for codec in ("gb2312", "gbk", "gb18030"):
+        for lead in range(0xA1, 0xF8):
+            for trail in range(0xA1, 0xFF):
+                try:
+                    chars.add(bytes((lead, trail)).decode(codec))
+                except UnicodeDecodeError:
+                    continue
+    return {c for c in chars if not 0xE000 <= ord(c) <= 0xF8FF}
+
+
 def unicodes() -> list[int]:
+    """Every code point shipped: the core and the extension fonts together."""
+    codepoints = set(core_unicodes())
+    codepoints.update(ord(c) for c in gbk_characters())
+    return sorted(codepoints)
+
+
+def core_unicodes() -> list[int]:
+    """The core font's code points: the blocks, the extras and GB2312."""
     codepoints = set()
     for start, end in RANGES:
         codepoints.update(range(start, end + 1))
-    codepoints.update(ord(c) for c in gbk_characters())
+    codepoints.update(ord(c) for c in gb2312_characters())
     codepoints.update(ord(c) for c in EXTRA)
     return sorted(codepoints)
+
+
+def extension_unicodes() -> list[int]:
+    """The extension font's code points: the rest of GBK, none of the core."""
+    return sorted(set(unicodes()) - set(core_unicodes()))
+
+
+PARTS = {"core": core_unicodes, "extension": extension_unicodes}
 
 
 def find_face(path: Path, ps_name: str) -> int:
@@ -137,7 +192,7 @@ def options(font_number: int) -> subset.Options:
 
 
 def build_one(
-    source: str, ps_name: str, out_name: str, out_dir: str
+    source: str, ps_name: str, out_name: str, part: str, out_dir: str
 ) -> tuple[str, int, int]:
     path = SOURCE_DIR / source
     index = find_face(path, ps_name)
@@ -145,7 +200,7 @@ def build_one(
     font = subset.load_font(str(path), opts, lazy=False)
     try:
         subsetter = subset.Subsetter(options=opts)
-        subsetter.populate(unicodes=unicodes())
+        subsetter.populate(unicodes=PARTS[part]())
         subsetter.subset(font)
         target = Path(out_dir) / out_name
         partial = target.with_name(target.name + ".partial")
@@ -180,7 +235,9 @@ def write_licence(out_dir: Path, copyright_line: str) -> None:
 
 def check_sources() -> None:
     missing = [
-        str(SOURCE_DIR / s) for s, _, _ in FONTS if not (SOURCE_DIR / s).is_file()
+        str(SOURCE_DIR / source)
+        for source in sorted({font[0] for font in FONTS})
+        if not (SOURCE_DIR / source).is_file()
     ]
     if not COPYRIGHT_FILE.is_file():
         missing.append(str(COPYRIGHT_FILE))
@@ -209,10 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     check_sources()
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    jobs = [(s, ps, name, str(args.out)) for s, ps, name in FONTS]
+    jobs = [(*font, str(args.out)) for font in FONTS]
+    # The extension fonts take longest: start them first.
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i][3] != "extension")
     if args.jobs > 1:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(build_one, *zip(*jobs, strict=True)))
+            futures = {i: pool.submit(build_one, *jobs[i]) for i in order}
+            results = [futures[i].result() for i in range(len(jobs))]
     else:
         results = [build_one(*job) for job in jobs]
 
@@ -224,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     write_licence(args.out, copyright_line)
 
     total = 0
-    for (source, _, _), (name, index, size) in zip(FONTS, results, strict=True):
+    for (source, _, _, part), (name, index, size) in zip(FONTS, results, strict=True):
         total += size
-        print(f"{name:34} {size / 1e6:6.2f} MB  (face {index} of {source})")
+        print(f"{name:34} {size / 1e6:6.2f} MB  {part:9}  (face {index} of {source})")
     print(
         f"{'total':34} {total / 1e6:6.2f} MB  in {time.monotonic() - started:.1f} s -> {args.out}"
     )

@@ -23,10 +23,22 @@ SCRIPT = ROOT / "scripts" / "build_fonts.py"
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 
 FONTS = {
-    "NotoSerifSC-Subset-Regular.otf": ("Noto Serif CJK SC", "NotoSerifCJKsc-Regular"),
-    "NotoSerifSC-Subset-Bold.otf": ("Noto Serif CJK SC", "NotoSerifCJKsc-Bold"),
-    "NotoSansSC-Subset-Regular.otf": ("Noto Sans CJK SC", "NotoSansCJKsc-Regular"),
+    "NotoSerifSC-Core-Regular.otf": ("Noto Serif CJK SC", "NotoSerifCJKsc-Regular"),
+    "NotoSerifSC-Core-Bold.otf": ("Noto Serif CJK SC", "NotoSerifCJKsc-Bold"),
+    "NotoSerifSC-Extension-Regular.otf": (
+        "Noto Serif CJK SC",
+        "NotoSerifCJKsc-Regular",
+    ),
+    "NotoSerifSC-Extension-Bold.otf": ("Noto Serif CJK SC", "NotoSerifCJKsc-Bold"),
 }
+# Each weight: (the core font, the extension font).
+WEIGHTS = {
+    "Regular": ("NotoSerifSC-Core-Regular.otf", "NotoSerifSC-Extension-Regular.otf"),
+    "Bold": ("NotoSerifSC-Core-Bold.otf", "NotoSerifSC-Extension-Bold.otf"),
+}
+# The core fonts are subset by WeasyPrint at every render of nearly every
+# letter: they must stay small (a GBK font is ~7 MB and costs much more).
+CORE_MAX_BYTES = 2_500_000
 
 DROPPED_FEATURES = {
     "vert", "vrt2", "vkna", "vkrn", "vpal", "vhal", "valt",
@@ -58,6 +70,13 @@ def gbk_chars():
 
 def gb2312_chars():
     return _double_byte("gb2312", range(0xA1, 0xF8), range(0xA1, 0xFF))
+
+
+def gb2312_area_as_gbk_decodes_it():
+    """GB2312's byte area read with the gbk codec: GB2312 (A1A4 as U+00B7,
+    not U+30FB) and the symbols GBK added in its empty cells."""
+    chars = _double_byte("gbk", range(0xA1, 0xF8), range(0xA1, 0xFF))
+    return {c for c in chars if not 0xE000 <= ord(c) <= 0xF8FF}
 
 
 def gb18030_two_byte_chars():
@@ -93,7 +112,14 @@ def features(name, table):
     )
 
 
+def covered(weight):
+    """What a weight prints: its core and extension fonts together."""
+    core, extension = WEIGHTS[weight]
+    return cmap(core) | cmap(extension)
+
+
 fonts = pytest.mark.parametrize("name", sorted(FONTS))
+weights = pytest.mark.parametrize("weight", sorted(WEIGHTS))
 
 
 def test_folder_ships_licence_and_readme():
@@ -115,26 +141,28 @@ def test_is_the_simplified_chinese_design(name):
     assert font(name).flavor is None
 
 
-@fonts
-def test_covers_gb2312_and_all_gbk_hanzi(name):
-    covered = cmap(name)
+@weights
+def test_core_and_extension_together_cover_gb2312_and_all_gbk(weight):
+    union = covered(weight)
     gb2312 = gb2312_chars()
     assert len(gb2312) > 7400
-    assert gb2312 - covered == set()
+    assert gb2312 - union == set()
     gbk = gbk_chars()
     gbk_hanzi = {c for c in gbk if is_hanzi(c)}
     assert len(gbk_hanzi) > 20900
-    assert gbk_hanzi - covered == set()
+    assert gbk_hanzi - union == set()
     # Every other GBK character too, except the ones Noto CJK lacks itself.
-    assert gbk - covered == GBK_NOT_IN_NOTO
+    assert gbk - union == GBK_NOT_IN_NOTO
     # The same bytes as decoded by GB18030 (what browsers use for "GBK"):
     # radicals, some CJK Ext-A, the euro sign.
-    assert gb18030_two_byte_chars() - covered == GBK_NOT_IN_NOTO
+    assert gb18030_two_byte_chars() - union == GBK_NOT_IN_NOTO
+    assert len(union) == 22217  # as the single GBK font had, no more, no less
 
 
-@fonts
-def test_covers_ascii_latin1_punctuation_and_full_width(name):
-    covered = cmap(name)
+@weights
+def test_the_core_is_gb2312_ascii_latin1_punctuation_and_full_width(weight):
+    core, _extension = WEIGHTS[weight]
+    in_core = cmap(core)
     ascii_printable = {chr(cp) for cp in range(0x20, 0x7F)}
     full_width = {chr(cp) for cp in range(0xFF01, 0xFF5F)} | set("￠￡￢￣￤￥")
     cjk_punctuation = set("\u3000、。〃〈〉《》「」『』【】〔〕〖〗〜〝〞")
@@ -142,6 +170,8 @@ def test_covers_ascii_latin1_punctuation_and_full_width(name):
     latin1 = {chr(cp) for cp in range(0xA0, 0x100)}
     money = set("¥￥€零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整圆")
     groups = (
+        gb2312_chars(),
+        gb2312_area_as_gbk_decodes_it(),
         ascii_printable,
         latin1,
         full_width,
@@ -150,7 +180,37 @@ def test_covers_ascii_latin1_punctuation_and_full_width(name):
         money,
     )
     for group in groups:
-        assert group - covered == set()
+        assert group - in_core == set()
+    assert (FONT_DIR / core).stat().st_size < CORE_MAX_BYTES
+
+
+@weights
+def test_the_extension_is_the_rest_of_gbk_and_nothing_of_the_core(weight):
+    core, extension = WEIGHTS[weight]
+    in_extension = cmap(extension)
+    assert cmap(core) & in_extension == set()
+    assert gb2312_chars() & in_extension == set()
+    assert in_extension <= gbk_chars() | gb18030_two_byte_chars()
+    assert len(in_extension) > 14000  # GBK's ~14,200 hanzi beyond GB2312
+
+
+def test_both_weights_cover_the_same_characters():
+    (core_regular, ext_regular), (core_bold, ext_bold) = (
+        WEIGHTS["Regular"],
+        WEIGHTS["Bold"],
+    )
+    assert cmap(core_regular) == cmap(core_bold)
+    assert cmap(ext_regular) == cmap(ext_bold)
+
+
+def test_the_letters_check_characters_against_every_shipped_font():
+    from complaints.letters import render
+
+    assert sorted(render.FONT_FILES) == sorted(FONTS)
+    render.shipped_codepoints.cache_clear()
+    assert render.shipped_codepoints() == frozenset(
+        ord(c) for weight in WEIGHTS for c in covered(weight)
+    )
 
 
 @fonts
@@ -163,27 +223,29 @@ def test_japanese_korean_and_vertical_features_are_dropped(name):
     assert font(name)["post"].formatType == 3.0  # no glyph names kept
 
 
-@fonts
-def test_names_outside_gb2312_and_outside_gbk(name):
-    """Name characters: what the shipped font can and cannot print.
+@weights
+def test_names_outside_gb2312_and_outside_gbk(weight):
+    """Name characters: what the shipped fonts can and cannot print.
 
-    堃 喆 珺 昇 are outside GB2312 but inside GBK, so the subset draws them.
-    𠮷 (U+20BB7, the "tsuchi-yoshi" variant of 吉, seen in real names) is
-    outside GBK and the BMP; the subset does not draw it. Issue 5's preview
-    page must detect such characters (compare the text against this font's
-    cmap), fall back to an installed CJK font if there is one, and warn the
-    user that the character may not print, never let it print as a blank.
+    堃 喆 珺 昇 are outside GB2312 but inside GBK, so the extension font
+    draws them (the core does not). 𠮷 (U+20BB7, the "tsuchi-yoshi" variant
+    of 吉, seen in real names) is outside GBK and the BMP; no shipped font
+    draws it. The preview page detects such characters (the text against
+    the fonts' cmaps), falls back to an installed CJK font if there is one,
+    and warns the user that the character may not print, never lets it
+    print as a blank.
     """
-    covered = cmap(name)
+    core, extension = WEIGHTS[weight]
     gb2312 = gb2312_chars()
     gbk = gbk_chars()
     for char in "堃喆珺昇":
         assert char not in gb2312
         assert char in gbk
-        assert char in covered
+        assert char in cmap(extension)
+        assert char not in cmap(core)
     for char in ("\U00020bb7", "\u9fd0"):  # 𠮷, and 鿐 (Unicode 10, not in GBK)
         assert char not in gbk
-        assert char not in covered
+        assert char not in covered(weight)
 
 
 @pytest.mark.slow
@@ -191,7 +253,8 @@ def test_names_outside_gb2312_and_outside_gbk(name):
     not SOURCE.is_file(), reason=f"{SOURCE} missing (apt-get install fonts-noto-cjk)"
 )
 def test_build_script_reproduces_committed_files_byte_for_byte(tmp_path):
-    """Slow: about 95 s on the 2-core dev machine (the Serif faces dominate)."""
+    """Slow: about 45 to 90 s on the 2-core dev machine (the extension fonts
+    dominate)."""
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--out", str(tmp_path)],

@@ -49,8 +49,9 @@ ZH_TITLES = {
     "arbitration": "仲裁申请书",
 }
 # Bundled fonts as they are named in the PDF (print.css's @font-face
-# families, as WeasyPrint writes them).
-BUNDLED_FONT_NAMES = re.compile(r"^[A-Z]{6}\+CT-(Serif|Sans)(-Bold)?$")
+# families, as WeasyPrint writes them): the GB2312 core is "CT Serif", the
+# rest of GBK "CT Serif Ext".
+BUNDLED_FONT_NAMES = re.compile(r"^[A-Z]{6}\+CT-Serif(-Ext)?(-Bold)?$")
 # The literal text of a narrative that tries to make WeasyPrint fetch.
 HOSTILE = [
     "<b>x</b>",
@@ -59,6 +60,14 @@ HOSTILE = [
     "<style>body{background:url(http://127.0.0.1:9/a.png)}</style>",
     "url(http://127.0.0.1:9/b.png)",
 ]
+
+
+def core_characters() -> frozenset[str]:
+    """What the core fonts draw: GB2312 and the Latin and punctuation blocks."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(render.FONT_DIR / "NotoSerifSC-Core-Regular.otf", lazy=True)
+    return frozenset(map(chr, font.getBestCmap()))
 
 
 def build(complaint, code="institution", *, language=ZH, draft=False, **kwargs):
@@ -460,6 +469,39 @@ def test_every_font_in_the_pdf_is_a_bundled_one():
     fonts = pdf_fonts(pdf)
 
     assert [f.name for f in fonts if not BUNDLED_FONT_NAMES.match(f.name)] == []
+
+
+def test_a_letter_in_gb2312_embeds_only_the_core_fonts():
+    """Nearly every letter: only the two small core fonts, which WeasyPrint
+    subsets much faster than GBK fonts; no sans (headers and footers, amounts
+    and hashes are in the serif too)."""
+    pdf = pdf_for(letter_ready_complaint(), "court")
+    text = squash(pdf_text(pdf))
+    assert set(text) - core_characters() == set()  # the premise
+
+    names = {f.name.split("+", 1)[1] for f in pdf_fonts(pdf)}
+
+    assert names == {"CT-Serif", "CT-Serif-Bold"}
+
+
+def test_a_name_outside_gb2312_is_printed_with_the_extension_font():
+    """堃 喆 珺 are GBK, not GB2312: the extension font must be embedded and
+    draw them. Were the two files one family, WeasyPrint would draw the
+    extension's glyphs with the core file: wrong characters on paper while
+    pdftotext still reads 堃. Hence the check on the embedded fonts, not only
+    on the text."""
+    complaint = letter_ready_complaint(
+        complainant_name="王堃", narrative="李喆、张珺在场，可以作证。"
+    )
+
+    pdf = pdf_for(complaint, "court")
+
+    names = {f.name.split("+", 1)[1] for f in pdf_fonts(pdf)}
+    assert "CT-Serif-Ext" in names
+    assert names <= {"CT-Serif", "CT-Serif-Bold", "CT-Serif-Ext", "CT-Serif-Ext-Bold"}
+    text = squash(pdf_text(pdf))
+    for name in ("王堃", "李喆", "张珺"):
+        assert name in text
 
 
 def test_a_long_letter_repeats_the_table_headers_on_every_page():

@@ -1,7 +1,8 @@
 """Letters to HTML (the on-screen preview) and to PDF (WeasyPrint).
 
 The same template renders the preview and the PDF. The PDF's fonts are the
-Noto CJK SC subsets in `fonts/`, loaded by @font-face once per process; a
+Noto Serif SC subsets in `fonts/` (a GB2312 core and a GBK extension per
+weight, see print.css), loaded by @font-face once per process; a
 character they lack falls back to an installed CJK font when there is one,
 and `unprintable_characters()` tells the preview which characters no font
 can print. WeasyPrint fetches nothing but those fonts: its URL fetcher
@@ -33,10 +34,15 @@ LETTERS_DIR = Path(__file__).resolve().parent
 FONT_DIR = LETTERS_DIR / "fonts"
 PRINT_CSS = LETTERS_DIR / "print.css"
 LETTER_CSS = LETTERS_DIR.parent.parent / "static" / "css" / "letter.css"
+# Every font file shipped (fonts/README.md): the core fonts (ASCII, Latin-1,
+# punctuation, full-width forms, GB2312) and the extension fonts (the rest
+# of GBK), which print.css declares as the families "CT Serif" and
+# "CT Serif Ext".
 FONT_FILES = (
-    "NotoSerifSC-Subset-Regular.otf",
-    "NotoSerifSC-Subset-Bold.otf",
-    "NotoSansSC-Subset-Regular.otf",
+    "NotoSerifSC-Core-Regular.otf",
+    "NotoSerifSC-Core-Bold.otf",
+    "NotoSerifSC-Extension-Regular.otf",
+    "NotoSerifSC-Extension-Bold.otf",
 )
 
 # Pango is not thread-safe and the font configuration is shared: one PDF at
@@ -147,8 +153,8 @@ def _page_stylesheet(language: str):
         string=(
             "@page { @bottom-center { content: "
             + content
-            + '; font-size: 9pt; color: #444; font-family: "CT Sans", '
-            '"Noto Sans CJK SC", sans-serif; } }'
+            + '; font-size: 9pt; color: #444; font-family: "CT Serif", '
+            '"CT Serif Ext", "Noto Serif CJK SC", serif; } }'
         ),
         url_fetcher=url_fetcher(),
         font_config=_fonts().font_config,
@@ -197,14 +203,18 @@ def render_pdf(template_name: str, context: dict, *, language: str) -> bytes:
 
 @cache
 def shipped_codepoints() -> frozenset[int]:
-    """Every code point the bundled Serif Regular font covers."""
+    """Every code point the bundled fonts cover: the union of the shipped
+    files' cmaps (each weight's core and extension cover the same)."""
     from fontTools.ttLib import TTFont
 
-    font = TTFont(FONT_DIR / FONT_FILES[0], lazy=True)
-    try:
-        return frozenset(font.getBestCmap())
-    finally:
-        font.close()
+    covered = set()
+    for name in FONT_FILES:
+        font = TTFont(FONT_DIR / name, lazy=True)
+        try:
+            covered.update(font.getBestCmap())
+        finally:
+            font.close()
+    return frozenset(covered)
 
 
 @cache
@@ -233,7 +243,7 @@ class GlyphReport:
 
 
 def glyph_report(letter_html: str) -> GlyphReport:
-    """Which characters of the letter the bundled font lacks, and of those,
+    """Which characters of the letter the bundled fonts lack, and of those,
     which no installed font can print either."""
     text = html.unescape(strip_tags(letter_html))
     covered = shipped_codepoints()
