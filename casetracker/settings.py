@@ -277,6 +277,10 @@ EVIDENCE_MAX_IMAGE_PIXELS = env.int("EVIDENCE_MAX_IMAGE_PIXELS", default=50_000_
 # letter is made or reused, about 150 ms a PDF).
 LETTER_EXPORT_MAX_CASES = env.int("LETTER_EXPORT_MAX_CASES", default=20)
 
+# Deadline reminders (manage.py send_deadline_reminders, daily from cron):
+# how many days before an answer is due the first reminder goes out.
+REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+
 # Forms
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

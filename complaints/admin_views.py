@@ -1,10 +1,12 @@
 """Reviewer pages inside the admin: one workflow move on a case, a message or
 internal note, assigning a case to oneself; downloading stored letters, one
-or several in a zip, and exporting the letters of selected cases.
+or several in a zip, and exporting the letters of selected cases; the form
+for recording a filing, where its deadline stands, and the "untimely
+bodies" report (who answers late, by body and by institution).
 
 Every write goes through `workflow.transition()` or a service; these views
-only bind forms and explain refusals. They are registered by
-`ComplaintAdmin.get_urls()` behind `admin_site.admin_view` (staff login).
+only bind forms and explain refusals. They are registered by the model
+admins' `get_urls()` behind `admin_site.admin_view` (staff login).
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, DateField, F, Q, When
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from . import channels, services, workflow
-from .forms import _AMOUNT_NOISE_RE, AmountField, nfkc
+from .forms import _AMOUNT_NOISE_RE, AmountField, FilingForm, nfkc
 from .letters import context as letter_context
 from .models import Channel, Complaint, Letter, Status
 
@@ -525,3 +529,280 @@ def export_letters(model_admin, request, queryset):
         archive.close()
         raise
     return archive.response(request)
+
+
+# --- Filings ----------------------------------------------------------------
+
+# "Due soon" in the admin's filters: a deadline within this many days.
+DUE_SOON_DAYS = 7
+
+
+class FilingAddForm(FilingForm):
+    """The admin's form for a new filing: the case (by id, pre-filled from
+    `?complaint=<pk>` on the case page), then what the site's form asks.
+    The letter and the proof of delivery are those of that case. Validated
+    here, recorded by `services.filing_record`: nobody saves this form."""
+
+    class Meta(FilingForm.Meta):
+        fields = ["complaint", *FilingForm.Meta.fields]
+
+    def __init__(self, data=None, *args, **kwargs):
+        initial = kwargs.get("initial") or {}
+        raw = data.get("complaint") if data is not None else initial.get("complaint")
+        super().__init__(data, *args, complaint=int_or_none(raw), **kwargs)
+
+
+def int_or_none(value) -> int | None:
+    if isinstance(value, Complaint):
+        return value.pk
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def service_errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError next to the fields it names (on the form
+    when the form has no such field)."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+
+
+def transition_error_text(error: workflow.TransitionError) -> str:
+    reasons = [str(p.message) for p in error.problems]
+    return " ".join([str(error.message), *reasons])
+
+
+def deadline_state(filing, today) -> tuple[str, str]:
+    """Where a filing's deadline stands: (kind, words), kind one of
+    "overdue", "due", "answered", "none". (The words are the site's own.)"""
+    if filing.due_on is not None:
+        days = (filing.due_on - today).days
+        if days < 0:
+            return "overdue", ngettext(
+                "%(days)s day overdue", "%(days)s days overdue", -days
+            ) % {"days": -days}
+        if days == 0:
+            return "due", _("due today")
+        return "due", ngettext("%(days)s day left", "%(days)s days left", days) % {
+            "days": days
+        }
+    if filing.first_due_on is None:
+        return "none", _("no clock")
+    return "answered", _("answered")
+
+
+def deadline_html(filing, today):
+    """`deadline_state` for a cell: overdue in the admin's error red (its own
+    stylesheet: no inline style under the Content-Security-Policy)."""
+    kind, words = deadline_state(filing, today)
+    if kind == "overdue":
+        return format_html(
+            '<ul class="errorlist deadline-overdue" data-deadline="overdue">'
+            "<li>{}</li></ul>",
+            words,
+        )
+    return format_html('<span data-deadline="{}">{}</span>', kind, words)
+
+
+# --- Untimely bodies ------------------------------------------------------------
+
+# Institutions beyond this many rows (typed names can be many) are summed
+# into one "other" row.
+UNTIMELY_INSTITUTION_ROWS = 50
+
+
+def answered_on_expression():
+    """The first sign of life from the body, in SQL: the earlier of
+    `accepted_on` and `reply_on`, either of which may be missing.
+
+    Spelled out as a CASE because the databases disagree on NULLs: SQLite's
+    two-argument MIN() is NULL when either is, PostgreSQL's LEAST() skips
+    NULLs. (`Filing.answered_on` is the same in Python.)"""
+    return Case(
+        When(accepted_on__isnull=True, then=F("reply_on")),
+        When(reply_on__isnull=True, then=F("accepted_on")),
+        When(accepted_on__lte=F("reply_on"), then=F("accepted_on")),
+        default=F("reply_on"),
+        output_field=DateField(),
+    )
+
+
+@dataclass
+class TimelinessRow:
+    key: object
+    label: str
+    url: str = ""
+    filings: int = 0
+    in_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    waiting: int = 0
+    undated: int = 0
+    no_deadline: int = 0
+    days_late: int = 0  # summed over the answers given late
+    is_other: bool = False
+
+    COUNTS = (
+        "filings",
+        "in_time",
+        "late",
+        "overdue",
+        "waiting",
+        "undated",
+        "no_deadline",
+        "days_late",
+    )
+
+    def add(self, other) -> None:
+        for name in self.COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def decided(self) -> int:
+        """Filings whose timeliness is known: answered, or overdue now."""
+        return self.in_time + self.late + self.overdue
+
+    @property
+    def share_late(self) -> float | None:
+        """Answered late or overdue now, of the decided filings."""
+        if not self.decided:
+            return None
+        return (self.late + self.overdue) / self.decided
+
+    @property
+    def share_late_percent(self) -> int | None:
+        share = self.share_late
+        return None if share is None else round(share * 100)
+
+    @property
+    def average_days_late(self) -> float | None:
+        return self.days_late / self.late if self.late else None
+
+
+def _timeliness_counts(today):
+    """The buckets each filing falls in (exactly one)."""
+    clock = Q(first_due_on__isnull=False)
+    silent = clock & Q(answered__isnull=True)
+    waiting_for_answer = silent & Q(outcome="")
+    return {
+        "filings": Count("pk"),
+        "no_deadline": Count("pk", filter=Q(first_due_on__isnull=True)),
+        "in_time": Count("pk", filter=clock & Q(answered__lte=F("first_due_on"))),
+        "late": Count("pk", filter=clock & Q(answered__gt=F("first_due_on"))),
+        # An outcome recorded without a date (accepted, day unknown).
+        "undated": Count("pk", filter=silent & ~Q(outcome="")),
+        "overdue": Count("pk", filter=waiting_for_answer & Q(first_due_on__lt=today)),
+        "waiting": Count("pk", filter=waiting_for_answer & Q(first_due_on__gte=today)),
+    }
+
+
+def _timeliness(filings, key, label_for, url_for, today) -> dict:
+    """Counts per group in one grouped query, days late in another (grouped
+    by group and dates, so a thousand late answers on the same days are
+    one row)."""
+    filings = filings.order_by().annotate(
+        group_key=key, answered=answered_on_expression()
+    )
+    rows: dict = {}
+    for values in filings.values("group_key").annotate(**_timeliness_counts(today)):
+        group = values.pop("group_key") or ""
+        row = rows.get(group)
+        if row is None:
+            row = rows[group] = TimelinessRow(
+                key=group, label=label_for(group), url=url_for(group)
+            )
+        row.add(TimelinessRow(key=group, label="", **values))
+    late = (
+        filings.filter(first_due_on__isnull=False, answered__gt=F("first_due_on"))
+        .values("group_key", "answered", "first_due_on")
+        .annotate(n=Count("pk"))
+    )
+    for values in late:
+        row = rows.get(values["group_key"] or "")
+        if row is not None:
+            row.days_late += (
+                values["answered"] - values["first_due_on"]
+            ).days * values["n"]
+    return rows
+
+
+def _worst_first(rows) -> list[TimelinessRow]:
+    def key(row):
+        share = row.share_late
+        return (share is None, -(share or 0), -row.filings, row.label)
+
+    return sorted(rows, key=key)
+
+
+def _total(rows, label) -> TimelinessRow:
+    total = TimelinessRow(key=None, label=label)
+    for row in rows:
+        total.add(row)
+    return total
+
+
+@dataclass
+class TimelinessTable:
+    rows: list[TimelinessRow]
+    total: TimelinessRow
+
+
+def untimely_by_body(filings, today) -> TimelinessTable:
+    changelist = reverse("admin:complaints_filing_changelist")
+    found = _timeliness(
+        filings,
+        F("channel_id"),
+        lambda key: "",
+        lambda key: f"{changelist}?channel__id__exact={key}",
+        today,
+    )
+    names = Channel.objects.in_bulk(list(found))
+    for pk, row in found.items():
+        channel = names.get(pk)
+        row.label = channel.display_name if channel else str(pk)
+    rows = _worst_first(found.values())
+    return TimelinessTable(rows=rows, total=_total(rows, _("Total")))
+
+
+def untimely_by_institution(filings, today) -> TimelinessTable:
+    from .dashboard import respondent_key
+
+    unknown = _("Unknown")
+    found = _timeliness(
+        filings.filter(channel__kind=Channel.Kind.INSTITUTION),
+        respondent_key("complaint__"),
+        lambda key: key or unknown,
+        lambda key: "",
+        today,
+    )
+    rows = _worst_first(found.values())
+    total = _total(rows, _("Total"))
+    if len(rows) > UNTIMELY_INSTITUTION_ROWS + 1:
+        shown, rest = rows[:UNTIMELY_INSTITUTION_ROWS], rows[UNTIMELY_INSTITUTION_ROWS:]
+        other = _total(rest, _("Other (%(count)d more)") % {"count": len(rest)})
+        other.is_other = True
+        rows = [*shown, other]
+    return TimelinessTable(rows=rows, total=total)
+
+
+def untimely_view(model_admin, request):
+    """/admin/complaints/filing/untimely/: which bodies answer late, by body
+    and (for letters to the institution itself) by institution. A fixed
+    number of queries, whatever the number of filings."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    today = timezone.localdate()
+    filings = model_admin.get_queryset(request)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Untimely bodies"),
+        "today": today,
+        "by_body": untimely_by_body(filings, today),
+        "by_institution": untimely_by_institution(filings, today),
+    }
+    return TemplateResponse(request, "admin/complaints/filing/untimely.html", context)

@@ -377,3 +377,29 @@ def plan_entry(complaint: Complaint, code: str) -> PlanEntry | None:
         if entry.channel.code == code:
             return entry
     return None
+
+
+def next_steps(plan: list[PlanEntry], filing, filings, today) -> list[PlanEntry]:
+    """Where to turn when `filing`'s body is late or did not give what was
+    asked: the usable channels of the plan, in its order, that nothing was
+    sent to yet (at most two; a court or arbitration only when no other body
+    is left). Empty while the body is within its time or has resolved it.
+    """
+    from .models import Filing
+
+    late = filing.due_on is not None and filing.due_on < today
+    refused = filing.outcome in (
+        Filing.Outcome.REFUSED,
+        Filing.Outcome.NO_RELIEF,
+        Filing.Outcome.PARTIAL,
+    )
+    if not (late or refused):
+        return []
+    sent = {f.channel_id for f in filings}
+    candidates = [e for e in plan if e.usable and e.channel.pk not in sent]
+    ordinary = [
+        e
+        for e in candidates
+        if e.channel.kind not in (Channel.Kind.COURT, Channel.Kind.ARBITRATION)
+    ]
+    return (ordinary or candidates)[:2]

@@ -326,3 +326,37 @@ def filing_clock(
     else:
         current = items[0]
     return FilingClock(items, current, first)
+
+
+# --- Names of stages, and a case's limitation ------------------------------------
+
+
+def stage_label(stage: str) -> str:
+    """A stage of a channel's clock in words (the key itself if unknown)."""
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "reply": _("Answer"),
+        "institution_reply": _("Institution's answer"),
+        "institution_reply_extended": _("Institution's answer, at the latest"),
+        "acceptance_notice": _("Notice of acceptance"),
+        "investigation": _("Investigation"),
+        "investigation_extended": _("Investigation, at the latest"),
+        "accept_or_refuse": _("Decision to accept or refuse"),
+        "mediation": _("End of mediation"),
+        "acceptance": _("Decision to accept"),
+        "docketing": _("Decision to docket the case"),
+    }
+    return str(labels.get(stage, stage.replace("_", " ")))
+
+
+def case_limitation(complaint, filings) -> Limitation | None:
+    """The limitation period of a case: from the day the user learnt of the
+    harm, restarted by each written demand sent to the institution itself
+    (a filing to the institution channel, by a written method)."""
+    demands = [
+        f.sent_on
+        for f in filings
+        if f.channel.kind == "institution" and f.is_written_demand
+    ]
+    return limitation(complaint.harm_known_on, demands)

@@ -15,9 +15,12 @@ from accounts.identifiers import normalize_phone
 from .models import (
     MAX_AMOUNT,
     MIN_AMOUNT,
+    Channel,
     ComplainantType,
     Complaint,
     Evidence,
+    Filing,
+    Letter,
     LossItem,
 )
 from .validators import (
@@ -480,3 +483,107 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
         help_text=_("For example: the institution paid back what it owed."),
     )
+
+
+# --- Filings -------------------------------------------------------------------
+
+
+class FilingForm(forms.ModelForm):
+    """Where and how a letter was sent. Links (the letter, the proof of
+    delivery) are limited to this case's own letters and evidence."""
+
+    class Meta:
+        model = Filing
+        fields = [
+            "channel",
+            "sent_on",
+            "method",
+            "reference",
+            "letter",
+            "proof",
+            "note",
+        ]
+        widgets = {
+            "sent_on": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, complaint: Complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complaint = complaint
+        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)
+        self.fields["channel"].label_from_instance = lambda c: c.display_name
+        self.fields["channel"].empty_label = _("— choose —")
+        self.fields["sent_on"].error_messages["invalid"] = _(
+            "Enter a valid date, for example 2026-03-15."
+        )
+        self.fields["method"].choices = [
+            ("", _("— choose —")),
+            *[c for c in self.fields["method"].choices if c[0]],
+        ]
+        self.fields["letter"].queryset = Letter.objects.filter(
+            complaint=complaint
+        ).select_related("channel")
+        self.fields["letter"].label_from_instance = lambda letter: (
+            _("%(channel)s, version %(version)d (%(language)s)")
+            % {
+                "channel": letter.channel.display_name,
+                "version": letter.version,
+                "language": letter.language,
+            }
+        )
+        self.fields["letter"].empty_label = _("— none / not listed —")
+        self.fields["proof"].queryset = Evidence.objects.filter(complaint=complaint)
+        self.fields["proof"].label_from_instance = lambda e: (
+            f"{e.original_name} · {e.get_kind_display()}"
+        )
+        self.fields["proof"].empty_label = _("— none yet —")
+        self.fields["reference"].widget.attrs["maxlength"] = 100
+
+    def clean(self):
+        cleaned = super().clean()
+        letter = cleaned.get("letter")
+        channel = cleaned.get("channel")
+        if letter and channel and letter.channel_id != channel.pk:
+            self.add_error("letter", _("This letter is addressed to another body."))
+        return cleaned
+
+
+class FilingReplyForm(forms.ModelForm):
+    """What the body did with a filing."""
+
+    class Meta:
+        model = Filing
+        fields = ["accepted_on", "reply_on", "outcome", "reply_summary"]
+        widgets = {
+            "accepted_on": DateInput(),
+            "reply_on": DateInput(),
+            "reply_summary": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("accepted_on", "reply_on"):
+            self.fields[name].error_messages["invalid"] = _(
+                "Enter a valid date, for example 2026-03-15."
+            )
+        self.fields["outcome"].choices = [
+            ("", _("— no answer yet —")),
+            *[c for c in self.fields["outcome"].choices if c[0]],
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        sent_on = self.instance.sent_on
+        for name in ("accepted_on", "reply_on"):
+            day = cleaned.get(name)
+            if day and sent_on and day < sent_on:
+                self.add_error(name, _("This cannot be before the day it was sent."))
+        outcome = cleaned.get("outcome")
+        if (
+            outcome
+            and outcome != Filing.Outcome.ACCEPTED
+            and not cleaned.get("reply_on")
+        ):
+            self.add_error("reply_on", _("Enter the date of the reply."))
+        return cleaned

@@ -24,9 +24,14 @@ def _absolute(path: str) -> str:
     return settings.CASETRACKER_SITE_URL.rstrip("/") + path
 
 
-def _send(recipient, template: str, context: dict) -> None:
-    if recipient is None or not recipient.email or not recipient.is_active:
-        return
+def can_email(recipient) -> bool:
+    return bool(recipient is not None and recipient.email and recipient.is_active)
+
+
+def _send(recipient, template: str, context: dict) -> bool:
+    """Send one email; True when it went out (a failure is logged)."""
+    if not can_email(recipient):
+        return False
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         body = render_to_string(f"emails/{template}.txt", context)
@@ -39,6 +44,8 @@ def _send(recipient, template: str, context: dict) -> None:
         )
     except Exception:  # a mail outage must not break the request that caused it
         logger.exception("notification email failed: template=%s", template)
+        return False
+    return True
 
 
 def _owner_link(complaint) -> str:
@@ -100,3 +107,22 @@ def message_posted(message_id: int) -> None:
             "message_for_owner",
             {**context, "link": _owner_link(complaint)},
         )
+
+
+def deadline_reminder(recipient, complaint, kind: str, *, body: str, due_on) -> bool:
+    """A deadline reminder (answer due soon, overdue, limitation ending):
+    the case number, the body's name and the date, and a link."""
+    is_owner = recipient.pk == complaint.owner_id
+    return _send(
+        recipient,
+        f"deadline_{kind}",
+        {
+            "number": complaint.number,
+            "body": body,
+            "due_on": due_on,
+            "link": _owner_link(complaint) + "#filings"
+            if is_owner
+            else _reviewer_link(complaint),
+            "for_owner": is_owner,
+        },
+    )

@@ -1,6 +1,6 @@
 """Granting model permissions to groups from data migrations."""
 
-# Everything the "Reviewers" group holds (migrations 0004, 0006 and 0007).
+# Everything the "Reviewers" group holds (migrations 0004, 0006, 0007 and 0008).
 REVIEWER_PERMISSIONS = [
     ("complaints", "view_complaint"),
     ("complaints", "view_lossitem"),
@@ -15,6 +15,9 @@ REVIEWER_PERMISSIONS = [
     ("complaints", "add_message"),
     ("complaints", "view_letter"),
     ("complaints", "add_letter"),
+    ("complaints", "view_filing"),
+    ("complaints", "add_filing"),
+    ("complaints", "change_filing"),
 ]
 
 

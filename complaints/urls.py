@@ -67,3 +67,12 @@ urlpatterns += [
         name="letter_download",
     ),
 ]
+
+urlpatterns += [
+    path("<uuid:public_id>/filings/new/", views.filing_create, name="filing_create"),
+    path(
+        "<uuid:public_id>/filings/<uuid:filing_id>/reply/",
+        views.filing_reply,
+        name="filing_reply",
+    ),
+]

@@ -13,19 +13,21 @@ from django.db.models import Count, Prefetch, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, channels, services, workflow
+from . import access, channels, clocks, services, workflow
 from . import evidence as evidence_files
 from .forms import (
     ComplaintForm,
     EvidenceEditForm,
     EvidenceUploadForm,
     EvidenceUploadFormSet,
+    FilingForm,
+    FilingReplyForm,
     LossItemFormSet,
     MessageForm,
     WithdrawForm,
@@ -36,6 +38,7 @@ from .models import (
     Channel,
     Complaint,
     Evidence,
+    Filing,
     Letter,
     LossItem,
     Message,
@@ -237,6 +240,7 @@ def complaint_detail(request, public_id):
     missing = []
     if complaint.status in (Status.DRAFT, Status.NEEDS_INFO):
         missing = missing_for_submission(complaint)
+    plan = channels.channel_plan(complaint)
     information_request = None
     if complaint.status == Status.NEEDS_INFO:
         requests = [
@@ -258,7 +262,9 @@ def complaint_detail(request, public_id):
             ),
             "timeline": _timeline(complaint),
             "information_request": information_request,
-            "plan": channels.channel_plan(complaint),
+            "plan": plan,
+            "filings": filings_overview(complaint, plan, timezone.localdate()),
+            "may_record_filings": services.may_record_filings(request.user, complaint),
             "letters": Letter.objects.filter(complaint=complaint)
             .select_related("channel")
             .order_by("channel__position", "language", "-version"),
@@ -726,3 +732,170 @@ def letter_download(request, public_id, letter_id):
         raise Http404("No such letter.") from None
     letter.complaint = complaint
     return _pdf_response(services.letter_bytes(letter), letter.file_name)
+
+
+# --- Filings ----------------------------------------------------------------
+
+
+def filings_overview(complaint, plan, today):
+    """Each filing with its deadlines, where it stands and what to do next,
+    and the case's limitation period (for the case page)."""
+    filings = list(
+        Filing.objects.filter(complaint=complaint)
+        .select_related("channel", "letter", "proof")
+        .order_by("sent_on", "pk")
+    )
+    rows = []
+    for filing in filings:
+        clock = clocks.filing_clock(
+            filing.channel.clock_rules,
+            filing.sent_on,
+            accepted_on=filing.accepted_on,
+            answered=filing.outcome in Filing.FINAL_OUTCOMES,
+            in_progress=filing.outcome == Filing.Outcome.ACCEPTED,
+        )
+        rows.append(
+            {
+                "filing": filing,
+                "deadlines": [
+                    {
+                        "label": clocks.stage_label(d.stage),
+                        "days": d.days,
+                        "unit": d.unit,
+                        "due": d.due,
+                        "current": clock.current is not None and d == clock.current,
+                        "extension": bool(
+                            (filing.channel.clock_rules or [])[i].get("extension")
+                        ),
+                    }
+                    for i, d in enumerate(clock.deadlines)
+                ],
+                "current": clock.current,
+                "current_label": clocks.stage_label(clock.current.stage)
+                if clock.current
+                else "",
+                "days_left": clock.days_left(today),
+                "days_overdue": -clock.days_left(today) if clock.overdue(today) else 0,
+                "overdue": clock.overdue(today),
+                "approximate": clock.approximate,
+                "next_steps": channels.next_steps(plan, filing, filings, today),
+            }
+        )
+    limitation = clocks.case_limitation(complaint, filings)
+    return {
+        "rows": rows,
+        "limitation": limitation,
+        "limitation_days_left": limitation.days_left(today) if limitation else None,
+        "limitation_warning": limitation.warning(today) if limitation else False,
+        "limitation_expired": limitation.expired(today) if limitation else False,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filing_create(request, public_id):
+    """Record that a letter was sent (where, when, how, reference, proof)."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    if not services.may_record_filings(request.user, complaint):
+        messages.error(
+            request,
+            _(
+                "Filings can be recorded once the case is submitted and until it is closed."
+            ),
+        )
+        return redirect(f"{complaint.get_absolute_url()}#filings")
+    initial = {"sent_on": timezone.localdate()}
+    code = request.GET.get("channel")
+    if code:
+        channel = Channel.objects.filter(code=code, is_active=True).first()
+        if channel is not None:
+            initial["channel"] = channel
+            latest = (
+                Letter.objects.filter(complaint=complaint, channel=channel)
+                .order_by("-created_at")
+                .first()
+            )
+            if latest is not None:
+                initial["letter"] = latest
+    form = FilingForm(request.POST or None, complaint=complaint, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.filing_record(
+                actor=request.user,
+                complaint=complaint,
+                channel=data["channel"],
+                sent_on=data["sent_on"],
+                method=data["method"],
+                reference=data["reference"],
+                proof=data["proof"],
+                letter=data["letter"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        except PermissionDenied:
+            messages.error(request, _("Filings cannot be recorded for this case now."))
+            return redirect(f"{complaint.get_absolute_url()}#filings")
+        except workflow.TransitionError as error:
+            messages.error(request, error.message)
+            return redirect(f"{complaint.get_absolute_url()}#filings")
+        else:
+            messages.success(
+                request,
+                _("The filing is recorded. Its due dates are on the case page."),
+            )
+            return redirect(f"{complaint.get_absolute_url()}#filings")
+    return render(
+        request,
+        "complaints/filing_form.html",
+        {"complaint": complaint, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def filing_reply(request, public_id, filing_id):
+    """Record what the body answered (or that it accepted the complaint)."""
+    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    try:
+        filing = Filing.objects.select_related("channel").get(
+            complaint=complaint, public_id=filing_id
+        )
+    except Filing.DoesNotExist:
+        raise Http404("No such filing.") from None
+    if not services.may_record_filings(request.user, complaint):
+        messages.error(
+            request,
+            _(
+                "Filings can be recorded once the case is submitted and until it is closed."
+            ),
+        )
+        return redirect(f"{complaint.get_absolute_url()}#filings")
+    form = FilingReplyForm(request.POST or None, instance=filing)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.filing_reply(
+                actor=request.user,
+                filing=filing,
+                accepted_on=data["accepted_on"],
+                reply_on=data["reply_on"],
+                reply_summary=data["reply_summary"],
+                outcome=data["outcome"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        except PermissionDenied:
+            messages.error(request, _("Filings cannot be recorded for this case now."))
+            return redirect(f"{complaint.get_absolute_url()}#filings")
+        else:
+            messages.success(request, _("The answer is recorded."))
+            return redirect(f"{complaint.get_absolute_url()}#filings")
+    return render(
+        request,
+        "complaints/filing_reply.html",
+        {"complaint": complaint, "filing": filing, "form": form},
+    )

@@ -83,9 +83,17 @@ _reason_required = _note_required(_("Give the reason; the user will see it."))
 _request_required = _note_required(
     _("Say what information or evidence the user must add.")
 )
-_filing_note_required = _note_required(
-    _("Say where and when the complaint was filed (body, date, reference number).")
-)
+
+
+def _has_filing(complaint: Complaint, ctx: Context) -> list[Problem]:
+    if complaint.filings.exists():
+        return []
+    return [
+        Problem(
+            "filings",
+            _("Record the filing first: where, when and how the letter was sent."),
+        )
+    ]
 
 
 def _resolution(complaint: Complaint, ctx: Context) -> list[Problem]:
@@ -173,13 +181,23 @@ TRANSITIONS: tuple[Transition, ...] = (
         )
         for source in (Status.SUBMITTED, Status.IN_REVIEW)
     ),
+    # Recording the first filing makes this move (services.filing_record),
+    # for the owner or a reviewer. The owner's button leads to the filing
+    # form; the reviewer's covers filings recorded before the case was
+    # accepted.
+    Transition(
+        Status.ACCEPTED,
+        Status.FILED,
+        OWNER,
+        _("Record the letter you sent"),
+        _has_filing,
+    ),
     Transition(
         Status.ACCEPTED,
         Status.FILED,
         REVIEWER,
-        _("Record that it was filed"),
-        _filing_note_required,
-        needs=("note",),
+        _("Mark as filed"),
+        _has_filing,
     ),
     *(
         Transition(

@@ -43,6 +43,7 @@ def main(path: str) -> None:
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
         entry.previous_msgid = None
+        entry.previous_msgid_plural = None
         entry.previous_msgctxt = None
         filled += 1
     catalogue.save(str(PO))

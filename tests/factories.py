@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from complaints.models import Brand, Complaint, Institution, LossItem
+from complaints.models import Brand, Channel, Complaint, Filing, Institution, LossItem
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -78,3 +78,17 @@ class LossItemFactory(factory.django.DjangoModelFactory):
     amount = Decimal("1000.00")
     occurred_on = datetime.date(2025, 6, 1)
     description = "冻结的结算款"
+
+
+class FilingFactory(factory.django.DjangoModelFactory):
+    """A letter sent to the institution by post (stored as is: use
+    `services.filing_record` to also get due dates and the status move)."""
+
+    class Meta:
+        model = Filing
+
+    complaint = factory.SubFactory(ComplaintFactory)
+    channel = factory.LazyFunction(lambda: Channel.objects.get(code="institution"))
+    sent_on = datetime.date(2026, 9, 28)
+    method = Filing.Method.POST
+    reference = "EMS1234567890"

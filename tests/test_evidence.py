@@ -1804,9 +1804,9 @@ def test_detail_page_query_budget_with_evidence(
     _evidence_rows(complaint, 5)
 
     # Session and user (2); the case, its losses, its evidence and their
-    # losses (4); the letter plan's channels and the letters made (2); the
-    # session save (3).
-    with django_assert_max_num_queries(13):
+    # losses (4); the letter plan's channels, the letters made and the
+    # filings (3); the session save (3).
+    with django_assert_max_num_queries(14):
         owner_client.get(complaint.get_absolute_url())
 
 

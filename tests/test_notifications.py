@@ -13,7 +13,12 @@ from django.utils import translation
 
 from complaints import notifications, services, workflow
 from complaints.models import Status
-from tests.factories import ComplaintFactory, LossItemFactory, UserFactory
+from tests.factories import (
+    ComplaintFactory,
+    FilingFactory,
+    LossItemFactory,
+    UserFactory,
+)
 
 SITE = "https://cases.example.org"
 REQUEST_TEXT = "请补充停机公告的截图以及客服工单号"
@@ -128,6 +133,8 @@ def test_the_owner_is_emailed_when_a_reviewer_moves_the_case(
     django_capture_on_commit_callbacks, owner, reviewer, source, target, extra
 ):
     complaint = case(owner, source)
+    if target == Status.FILED:
+        FilingFactory(complaint=complaint)
 
     move(django_capture_on_commit_callbacks, complaint, target, reviewer, **extra)
 

@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from tests import evidence_samples
 from tests.evidence_samples import attach, use_evidence_storage
+from tests.factories import FilingFactory
 from tests.letter_factories import stored_letter
 
 BASE_DIR = settings.BASE_DIR
@@ -385,6 +386,9 @@ OWNER_GET = {
     "complaints:letter_draft_pdf": 200,  # a draft case: the watermarked PDF
     "complaints:letter_issue": 405,  # POST only
     "complaints:letter_download": 200,
+    # A draft case: filings are recorded once it is submitted (a redirect).
+    "complaints:filing_create": 302,
+    "complaints:filing_reply": 302,
 }
 LOGIN_REQUIRED = set(OWNER_GET)
 # Staff pages outside the admin site's own URLs, behind `admin.site.admin_view`:
@@ -415,7 +419,9 @@ def url_kwargs(settings, tmp_path, complaint, user):
     use_evidence_storage(settings, tmp_path / "evidence")
     evidence = attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
     letter = stored_letter(complaint, user)
+    filing = FilingFactory(complaint=complaint)
     return {
+        "filing_id": filing.public_id,
         "public_id": complaint.public_id,
         "evidence_id": evidence.public_id,
         "channel": letter.channel.code,

@@ -33,6 +33,7 @@ from tests.evidence_samples import attach, use_evidence_storage
 from tests.factories import (
     BrandFactory,
     ComplaintFactory,
+    FilingFactory,
     InstitutionFactory,
     LossItemFactory,
     UserFactory,
@@ -995,7 +996,7 @@ def _converters(name) -> set[str]:
 COMPLAINT_URL_NAMES = _complaint_url_names()
 # Object ids the walk knows how to fill in. A URL taking any other id fails
 # the walk until it is taught here.
-KNOWN_IDS = {"public_id", "evidence_id", "channel", "letter_id"}
+KNOWN_IDS = {"public_id", "evidence_id", "channel", "letter_id", "filing_id"}
 # Pages a reviewer may use on someone else's case: reading the evidence.
 # Every other complaint page is the owner's alone.
 REVIEWER_READABLE = {"evidence_download", "evidence_thumbnail"}
@@ -1012,6 +1013,7 @@ def evidence_item(settings, tmp_path, complaint):
     use_evidence_storage(settings, tmp_path / "evidence")
     item = attach(complaint, evidence_samples.jpeg(), "停机通知.jpg")
     item.letter = stored_letter(complaint, complaint.owner)
+    item.filing = FilingFactory(complaint=complaint)
     return item
 
 
@@ -1026,6 +1028,9 @@ def complaint_url(name, complaint, evidence=None, *, missing=False):
         else getattr(evidence, "public_id", None),
         "channel": "institution",
         "letter_id": uuid.uuid4() if missing else getattr(letter, "public_id", None),
+        "filing_id": uuid.uuid4()
+        if missing
+        else getattr(getattr(evidence, "filing", None), "public_id", None),
     }
     converters = _converters(name)
     assert converters <= KNOWN_IDS, f"teach the walk the ids of {name}"
@@ -1071,6 +1076,8 @@ def test_the_isolation_walk_covers_the_known_complaint_pages():
         "letter_draft_pdf",
         "letter_issue",
         "letter_download",
+        "filing_create",
+        "filing_reply",
     } <= set(COMPLAINT_URL_NAMES)
     assert set(COMPLAINT_URL_NAMES) >= REVIEWER_READABLE | GET_ONLY
 
@@ -1199,11 +1206,11 @@ def test_list_is_only_for_logged_in_users(client):
 
 # Session and user (2), the page's own queries (list: count and rows; detail:
 # the case, its losses, its evidence and the evidence's linked losses, its
-# timeline and messages, the channels of the letter plan and the letters
-# made), and the session save that SESSION_SAVE_EVERY_REQUEST does on each
-# request (update, wrapped in a savepoint: 3).
+# timeline and messages, the channels of the letter plan, the letters made
+# and the filings), and the session save that SESSION_SAVE_EVERY_REQUEST does
+# on each request (update, wrapped in a savepoint: 3).
 LIST_BUDGET = 7
-DETAIL_BUDGET = 13
+DETAIL_BUDGET = 14
 
 
 def _queries_for(client, url) -> int:

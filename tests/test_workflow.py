@@ -15,7 +15,12 @@ from django.utils import timezone, translation
 from complaints import workflow
 from complaints.models import MAX_AMOUNT, Complaint, Status, StatusChange
 from complaints.submission import missing_for_submission
-from tests.factories import ComplaintFactory, LossItemFactory, UserFactory
+from tests.factories import (
+    ComplaintFactory,
+    FilingFactory,
+    LossItemFactory,
+    UserFactory,
+)
 
 REVIEWER_CODENAMES = [
     "view_complaint",
@@ -110,6 +115,8 @@ TRIPLES = [
 @pytest.mark.parametrize(("source", "target", "role"), TRIPLES)
 def test_every_move_by_every_role_follows_the_table(source, target, role):
     complaint = ready_case(status=source)
+    # Every guard satisfied: a filing is recorded (accepted → filed needs one).
+    FilingFactory(complaint=complaint)
     actor = actor_for(role, complaint)
     before = snapshot(complaint)
     rule = rule_for(source, target, role)
@@ -250,7 +257,6 @@ def test_the_note_guarded_moves_are_the_expected_ones():
             (Status.IN_REVIEW, Status.NEEDS_INFO),
             (Status.SUBMITTED, Status.REJECTED),
             (Status.IN_REVIEW, Status.REJECTED),
-            (Status.ACCEPTED, Status.FILED),
             (Status.NEEDS_INFO, Status.CLOSED),
         ]
     )
@@ -419,6 +425,8 @@ def test_a_full_case_walk_leaves_one_row_per_move(complaint, user):
         (Status.CLOSED, reviewer, {}),
     ]
     for target, actor, extra in steps:
+        if target == Status.FILED:
+            FilingFactory(complaint=complaint)
         complaint = workflow.transition(complaint, target=target, actor=actor, **extra)
 
     rows = list(
@@ -677,3 +685,19 @@ def test_nothing_but_the_workflow_writes_status():
                 f"{relative}:{line}: {kind}" for line, kind in status_writes(tree)
             ]
     assert offending == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("by_owner", [True, False])
+def test_marking_a_case_filed_needs_a_recorded_filing(by_owner):
+    complaint = ready_case(status=Status.ACCEPTED)
+    actor = complaint.owner if by_owner else make_reviewer()
+
+    with pytest.raises(workflow.TransitionError) as excinfo:
+        workflow.transition(complaint, target=Status.FILED, actor=actor)
+    assert [p.field for p in excinfo.value.problems] == ["filings"]
+    assert Complaint.objects.get(pk=complaint.pk).status == Status.ACCEPTED
+
+    FilingFactory(complaint=complaint)
+    moved = workflow.transition(complaint, target=Status.FILED, actor=actor)
+    assert moved.status == Status.FILED

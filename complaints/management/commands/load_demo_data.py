@@ -111,6 +111,8 @@ class Command(BaseCommand):
                 "narrative": "机器突然无法刷卡，客服电话一直无人接听，当天交易的结算款至今未到账。",
                 "losses": [("frozen_funds", "12345.67"), ("deposit", "299.00")],
                 "submit": True,
+                # A demand sent to the institution, now overdue.
+                "filing": ("institution", 20, "post", "EMS9800000001CN"),
             },
             {
                 "respondent_name": "某某支付科技有限公司",
@@ -126,6 +128,7 @@ class Command(BaseCommand):
                     ("lost_profit", "3000"),
                 ],
                 "submit": True,
+                "filing": ("samr-12315", 3, "online", "12315-2026-0001"),
             },
             {
                 "respondent_name": "",
@@ -145,6 +148,7 @@ class Command(BaseCommand):
                 for c, a in spec.pop("losses")
             ]
             submit = spec.pop("submit")
+            filing = spec.pop("filing", None)
             complaint, _created = services.complaint_create(
                 owner=user,
                 complaint=Complaint(**common, **spec),
@@ -154,4 +158,14 @@ class Command(BaseCommand):
             )
             if submit:
                 workflow.transition(complaint, target=Status.SUBMITTED, actor=user)
+            if filing:
+                code, days_ago, method, reference = filing
+                services.filing_record(
+                    actor=user,
+                    complaint=complaint,
+                    channel=Channel.objects.get(code=code),
+                    sent_on=today - datetime.timedelta(days=days_ago),
+                    method=method,
+                    reference=reference,
+                )
         del now
