@@ -48,9 +48,35 @@ def main():
             for i, href in enumerate(hrefs):
                 page.goto(BASE + href)
                 page.screenshot(path=OUT / f"{name}-detail-{i}.png", full_page=True)
+            if hrefs:
+                for label, suffix in (
+                    ("letter", "letters/institution/"),
+                    ("letter-en", "letters/institution/?lang=en"),
+                    ("filing-new", "filings/new/?channel=pboc"),
+                ):
+                    page.goto(BASE + hrefs[-1] + suffix)
+                    page.screenshot(path=OUT / f"{name}-{label}.png", full_page=True)
             page.goto(BASE + "/cases/new/")
             page.screenshot(path=OUT / f"{name}-new.png", full_page=True)
             ctx.close()
+        # The reviewer's side: filings, overdue, untimely bodies.
+        ctx = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="zh-CN"
+        )
+        page = ctx.new_page()
+        page.goto(BASE + "/admin/login/")
+        page.fill("#id_username", "reviewer@example.com")
+        page.fill("#id_password", "demo-reviewer-2026")
+        page.click("input[type=submit]")
+        for label, path in (
+            ("admin-filings", "/admin/complaints/filing/"),
+            ("admin-untimely", "/admin/complaints/filing/untimely/"),
+            ("admin-letters", "/admin/complaints/letter/"),
+            ("admin-overdue", "/admin/complaints/complaint/?deadlines=overdue"),
+        ):
+            page.goto(BASE + path)
+            page.screenshot(path=OUT / f"desktop-{label}.png", full_page=True)
+        ctx.close()
         browser.close()
     print(f"screenshots in {OUT}")
 
