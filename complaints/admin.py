@@ -31,7 +31,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import access, admin_views, clocks, exports, services, workflow
-from .forms import FilingReplyForm
+from .forms import FilingReplyForm, add_service_errors
 from .models import (
     Brand,
     Channel,
@@ -1281,7 +1281,7 @@ class FilingAdmin(admin.ModelAdmin):
             try:
                 filing = self._record(request, form, obj)
             except ValidationError as error:
-                admin_views.service_errors_to_form(form, error)
+                add_service_errors(form, error)
             except PermissionDenied:
                 form.add_error("complaint" if add else None, _CLOSED_TO_FILINGS)
             except workflow.TransitionError as error:
@@ -1303,21 +1303,12 @@ class FilingAdmin(admin.ModelAdmin):
             return services.filing_record(
                 actor=request.user,
                 complaint=data["complaint"],
-                channel=data["channel"],
-                sent_on=data["sent_on"],
-                method=data["method"],
-                reference=data["reference"],
-                proof=data["proof"],
-                letter=data["letter"],
-                note=data["note"],
+                **{name: data[name] for name in services.FILING_FIELDS},
             )
         return services.filing_reply(
             actor=request.user,
             filing=obj,
-            accepted_on=data["accepted_on"],
-            reply_on=data["reply_on"],
-            reply_summary=data["reply_summary"],
-            outcome=data["outcome"],
+            **{name: data[name] for name in services.REPLY_FIELDS},
         )
 
     def _render_bound_form(self, request, form, obj, fieldsets, form_url, extra):

@@ -561,16 +561,6 @@ def int_or_none(value) -> int | None:
         return None
 
 
-def service_errors_to_form(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError next to the fields it names (on the form
-    when the form has no such field)."""
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
-
-
 def transition_error_text(error: workflow.TransitionError) -> str:
     reasons = [str(p.message) for p in error.problems]
     return " ".join([str(error.message), *reasons])

@@ -488,6 +488,16 @@ class WithdrawForm(forms.Form):
 # --- Filings -------------------------------------------------------------------
 
 
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError next to the fields it names (on the form
+    itself when the form has no such field)."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+
+
 class FilingForm(forms.ModelForm):
     """Where and how a letter was sent. Links (the letter, the proof of
     delivery) are limited to this case's own letters and evidence."""

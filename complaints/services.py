@@ -547,6 +547,11 @@ FILING_STATUSES = frozenset(
 )
 
 
+# What a filing form passes to `filing_record` and `filing_reply`.
+FILING_FIELDS = ("channel", "sent_on", "method", "reference", "proof", "letter", "note")
+REPLY_FIELDS = ("accepted_on", "reply_on", "reply_summary", "outcome")
+
+
 def may_record_filings(actor, complaint: Complaint) -> bool:
     if complaint.status not in FILING_STATUSES:
         return False

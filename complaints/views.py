@@ -31,6 +31,7 @@ from .forms import (
     LossItemFormSet,
     MessageForm,
     WithdrawForm,
+    add_service_errors,
 )
 from .letters import context as letter_context
 from .letters import render as letter_render
@@ -824,17 +825,10 @@ def filing_create(request, public_id):
             services.filing_record(
                 actor=request.user,
                 complaint=complaint,
-                channel=data["channel"],
-                sent_on=data["sent_on"],
-                method=data["method"],
-                reference=data["reference"],
-                proof=data["proof"],
-                letter=data["letter"],
-                note=data["note"],
+                **{name: data[name] for name in services.FILING_FIELDS},
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         except PermissionDenied:
             messages.error(request, _("Filings cannot be recorded for this case now."))
             return redirect(f"{complaint.get_absolute_url()}#filings")
@@ -880,14 +874,10 @@ def filing_reply(request, public_id, filing_id):
             services.filing_reply(
                 actor=request.user,
                 filing=filing,
-                accepted_on=data["accepted_on"],
-                reply_on=data["reply_on"],
-                reply_summary=data["reply_summary"],
-                outcome=data["outcome"],
+                **{name: data[name] for name in services.REPLY_FIELDS},
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         except PermissionDenied:
             messages.error(request, _("Filings cannot be recorded for this case now."))
             return redirect(f"{complaint.get_absolute_url()}#filings")

@@ -13,7 +13,6 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -36,6 +35,7 @@ from tests.factories import (
     LossItemFactory,
     UserFactory,
 )
+from tests.reviewers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -75,13 +75,6 @@ def make_reviewer(**kwargs):
     user = UserFactory(is_staff=True, **kwargs)
     user.groups.add(group)
     return type(user).objects.get(pk=user.pk)
-
-
-def client_for(user, language="en"):
-    client = Client()
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
-    return client
 
 
 @pytest.fixture

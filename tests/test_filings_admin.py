@@ -9,17 +9,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from freezegun import freeze_time
 
 from complaints import clocks, services, workflow
 from complaints.models import Channel, Complaint, Filing, Status, StatusChange
-from complaints.permissions import REVIEWER_PERMISSIONS
 from complaints.submission import Problem
 from tests.factories import (
     ComplaintFactory,
@@ -28,6 +26,7 @@ from tests.factories import (
     LossItemFactory,
     UserFactory,
 )
+from tests.reviewers import client_for, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -52,30 +51,6 @@ def _today():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def make_reviewer(without=()):
-    """Staff in the Reviewers group with the migrations' permissions (filings
-    included), minus the codenames in `without` (a group of its own, so that
-    the shared group is left alone)."""
-    codenames = [c for _app, c in REVIEWER_PERMISSIONS if c not in without]
-    name = "Reviewers" if not without else f"Reviewers without {','.join(without)}"
-    group, _created = Group.objects.get_or_create(name=name)
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="complaints", codename__in=codenames
-        )
-    )
-    user = UserFactory(is_staff=True)
-    user.groups.add(group)
-    return type(user).objects.get(pk=user.pk)
-
-
-def client_for(user, language="en"):
-    client = Client()
-    client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
-    return client
 
 
 @pytest.fixture
