@@ -90,6 +90,16 @@ class ChannelAdmin(SuperuserEditsMixin, admin.ModelAdmin):
     ordering = ("position",)
 
 
+def of_visible_cases(queryset, request):
+    """Rows (letters, evidence, filings) of the cases this user may see: the
+    site's rule. A reviewer sees every case, so no semi-join over all of
+    them is added to their lists."""
+    visible = access.visible_complaints(request.user)
+    if visible.query.has_filters():
+        queryset = queryset.filter(complaint__in=visible)
+    return queryset
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows shown on the case page that nobody edits here: losses and
     evidence belong to the user, the timeline to the workflow, messages to
@@ -258,12 +268,7 @@ class LetterAdmin(admin.ModelAdmin):
     actions = ("download_zip",)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            # The same rule as the site: letters of the cases this user may see.
-            .filter(complaint__in=access.visible_complaints(request.user))
-        )
+        return of_visible_cases(super().get_queryset(request), request)
 
     # --- Permissions: view only, for holders of view_letter ---
 
@@ -381,11 +386,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     readonly_fields = tuple(f for f in fields if f not in ("verdict", "review_note"))
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(complaint__in=access.visible_complaints(request.user))
-        )
+        return of_visible_cases(super().get_queryset(request), request)
 
     @admin.display(description=_("case"))
     def complaint_number(self, obj):
@@ -1064,12 +1065,7 @@ class FilingAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("complaint__respondent_institution", "channel")
         )
-        # The same rule as the site: filings of the cases this user may see
-        # (no semi-join over every case when that is all of them).
-        visible = access.visible_complaints(request.user)
-        if visible.query.has_filters():
-            queryset = queryset.filter(complaint__in=visible)
-        return queryset
+        return of_visible_cases(queryset, request)
 
     # --- Permissions ---
 

@@ -521,3 +521,39 @@ def test_the_export_action_is_offered_to_reviewers(reviewer_client):
     listing = reviewer_client.get(CASES)
     labels = dict(listing.context["action_form"].fields["action"].choices)
     assert labels["export_letters"] == "Export letters (zip)"
+
+
+@pytest.mark.django_db
+def test_reviewer_lists_add_no_semi_join_over_every_case(reviewer_client):
+    """A reviewer sees every case: the letter, evidence and filing lists do
+    not filter through a subquery of all cases (it would scan them all)."""
+    stored_letter(submitted_case())
+    for url in (
+        reverse("admin:complaints_letter_changelist"),
+        reverse("admin:complaints_evidence_changelist"),
+        reverse("admin:complaints_filing_changelist"),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert reviewer_client.get(url).status_code == 200
+        semi_joins = [
+            q["sql"]
+            for q in queries.captured_queries
+            if "IN (SELECT" in q["sql"].upper() and "complaints_complaint" in q["sql"]
+        ]
+        assert semi_joins == [], url
+
+
+@pytest.mark.django_db
+def test_staff_who_are_not_reviewers_see_only_their_own_cases_letters(client):
+    """Staff holding only view_letter (not a reviewer) see their own cases'
+    letters and nobody else's."""
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_letter"))
+    own = stored_letter(submitted_case(owner=staff))
+    other = stored_letter(submitted_case())
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:complaints_letter_changelist")).content.decode()
+
+    assert own.complaint.number in page
+    assert other.complaint.number not in page
