@@ -171,7 +171,27 @@ def _language_name(code: str) -> str:
     return str(dict(settings.LANGUAGES).get(code, code))
 
 
-class LetterInline(ReadOnlyInline):
+class LetterColumns:
+    """The columns a stored letter shows in the case's inline and the list."""
+
+    @admin.display(description=_("language"), ordering="language")
+    def language_name(self, obj):
+        return _language_name(obj.language)
+
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, obj):
+        return filesizeformat(obj.size)
+
+    @admin.display(description=_("SHA-256"))
+    def short_sha256(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.sha256, obj.sha256[:12])
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return _letter_download_link(obj)
+
+
+class LetterInline(LetterColumns, ReadOnlyInline):
     """The case's stored letter versions (shown to holders of view_letter)."""
 
     model = Letter
@@ -191,22 +211,6 @@ class LetterInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("channel", "created_by")
-
-    @admin.display(description=_("language"))
-    def language_name(self, obj):
-        return _language_name(obj.language)
-
-    @admin.display(description=_("size"))
-    def file_size(self, obj):
-        return filesizeformat(obj.size)
-
-    @admin.display(description=_("SHA-256"))
-    def short_sha256(self, obj):
-        return format_html('<span title="{}">{}</span>', obj.sha256, obj.sha256[:12])
-
-    @admin.display(description=_("file"))
-    def download(self, obj):
-        return _letter_download_link(obj)
 
 
 class LetterLanguageFilter(admin.SimpleListFilter):
@@ -229,7 +233,7 @@ class LetterLanguageFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(LetterColumns, admin.ModelAdmin):
     """Stored letter versions: read-only for everyone (letters are made by
     `services.letter_issue`, never here), downloadable byte for byte."""
 
@@ -290,22 +294,6 @@ class LetterAdmin(admin.ModelAdmin):
     def case_number(self, obj):
         url = reverse("admin:complaints_complaint_change", args=[obj.complaint_id])
         return format_html('<a href="{}">{}</a>', url, obj.complaint.number)
-
-    @admin.display(description=_("language"), ordering="language")
-    def language_name(self, obj):
-        return _language_name(obj.language)
-
-    @admin.display(description=_("size"), ordering="size")
-    def file_size(self, obj):
-        return filesizeformat(obj.size)
-
-    @admin.display(description=_("SHA-256"))
-    def short_sha256(self, obj):
-        return format_html('<span title="{}">{}</span>', obj.sha256, obj.sha256[:12])
-
-    @admin.display(description=_("file"))
-    def download(self, obj):
-        return _letter_download_link(obj)
 
     # --- Pages and actions ---
 

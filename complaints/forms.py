@@ -590,10 +590,16 @@ class FilingReplyForm(forms.ModelForm):
             if day and sent_on and day < sent_on:
                 self.add_error(name, _("This cannot be before the day it was sent."))
         outcome = cleaned.get("outcome")
+        # A date refused above is not also reported as missing.
+        dated = cleaned.get("accepted_on") or cleaned.get("reply_on")
+        refused = {"accepted_on", "reply_on"} & set(self.errors)
         if (
             outcome
             and outcome != Filing.Outcome.ACCEPTED
             and not cleaned.get("reply_on")
+            and "reply_on" not in refused
         ):
             self.add_error("reply_on", _("Enter the date of the reply."))
+        if outcome == Filing.Outcome.ACCEPTED and not dated and not refused:
+            self.add_error("accepted_on", _("Enter the date it was accepted."))
         return cleaned

@@ -792,19 +792,26 @@ def filings_overview(complaint, plan, today):
     }
 
 
+def _back_to_filings(request, complaint, error=None):
+    """To the case page's filings, with an error message when there is one."""
+    if error is not None:
+        messages.error(request, error)
+    return redirect(f"{complaint.get_absolute_url()}#filings")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def filing_create(request, public_id):
     """Record that a letter was sent (where, when, how, reference, proof)."""
     complaint = access.get_own_complaint_or_404(request.user, public_id)
     if not services.may_record_filings(request.user, complaint):
-        messages.error(
+        return _back_to_filings(
             request,
+            complaint,
             _(
                 "Filings can be recorded once the case is submitted and until it is closed."
             ),
         )
-        return redirect(f"{complaint.get_absolute_url()}#filings")
     initial = {"sent_on": timezone.localdate()}
     code = request.GET.get("channel")
     if code:
@@ -830,17 +837,17 @@ def filing_create(request, public_id):
         except ValidationError as error:
             add_service_errors(form, error)
         except PermissionDenied:
-            messages.error(request, _("Filings cannot be recorded for this case now."))
-            return redirect(f"{complaint.get_absolute_url()}#filings")
+            return _back_to_filings(
+                request, complaint, _("Filings cannot be recorded for this case now.")
+            )
         except workflow.TransitionError as error:
-            messages.error(request, error.message)
-            return redirect(f"{complaint.get_absolute_url()}#filings")
+            return _back_to_filings(request, complaint, error.message)
         else:
             messages.success(
                 request,
                 _("The filing is recorded. Its due dates are on the case page."),
             )
-            return redirect(f"{complaint.get_absolute_url()}#filings")
+            return _back_to_filings(request, complaint)
     return render(
         request,
         "complaints/filing_form.html",
@@ -860,13 +867,13 @@ def filing_reply(request, public_id, filing_id):
     except Filing.DoesNotExist:
         raise Http404("No such filing.") from None
     if not services.may_record_filings(request.user, complaint):
-        messages.error(
+        return _back_to_filings(
             request,
+            complaint,
             _(
                 "Filings can be recorded once the case is submitted and until it is closed."
             ),
         )
-        return redirect(f"{complaint.get_absolute_url()}#filings")
     form = FilingReplyForm(request.POST or None, instance=filing)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -879,11 +886,12 @@ def filing_reply(request, public_id, filing_id):
         except ValidationError as error:
             add_service_errors(form, error)
         except PermissionDenied:
-            messages.error(request, _("Filings cannot be recorded for this case now."))
-            return redirect(f"{complaint.get_absolute_url()}#filings")
+            return _back_to_filings(
+                request, complaint, _("Filings cannot be recorded for this case now.")
+            )
         else:
             messages.success(request, _("The answer is recorded."))
-            return redirect(f"{complaint.get_absolute_url()}#filings")
+            return _back_to_filings(request, complaint)
     return render(
         request,
         "complaints/filing_reply.html",

@@ -374,7 +374,11 @@ def test_recording_the_answer_through_the_page(owner_client, owner):
 
     assert owner_client.get(url).status_code == 200
     bad = owner_client.post(url, {"reply_on": "2026-09-01", "outcome": "refused"})
-    assert bad.status_code == 200 and "reply_on" in bad.context["form"].errors
+    assert bad.status_code == 200
+    # One message for the date given, not also "enter the date".
+    assert bad.context["form"].errors["reply_on"] == ["不能早于寄出的日期。"]
+    undated = owner_client.post(url, {"outcome": "accepted"})
+    assert undated.context["form"].errors["accepted_on"] == ["请填写受理日期。"]
 
     response = owner_client.post(
         url,
