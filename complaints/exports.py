@@ -131,6 +131,10 @@ def _in_language(language: str | None, lines: Iterator[str]) -> Iterator[str]:
         yield from lines
 
 
+def csv_filename() -> str:
+    return f"cases-{timezone.localtime():%Y%m%d-%H%M}.csv"
+
+
 def csv_response(queryset: QuerySet[Complaint], filename: str) -> StreamingHttpResponse:
     """Stream `queryset` as a CSV download that no cache keeps.
 

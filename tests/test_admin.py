@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from complaints import exports, services, workflow
-from complaints.admin import CappedCountPaginator
+from complaints.admin.paginator import CappedCountPaginator
 from complaints.models import (
     Brand,
     Complaint,

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import dashboard
 from complaints.models import Status
+from complaints.selectors import dashboard
 from tests.factories import (
     ComplaintFactory,
     InstitutionFactory,

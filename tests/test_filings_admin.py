@@ -709,9 +709,9 @@ def test_the_untimely_report_by_institution(reviewer_client):
 
 
 def test_many_institutions_end_in_one_other_row(reviewer_client, monkeypatch):
-    from complaints import admin_views
+    from complaints.selectors import filings as filing_selectors
 
-    monkeypatch.setattr(admin_views, "UNTIMELY_INSTITUTION_ROWS", 1)
+    monkeypatch.setattr(filing_selectors, "UNTIMELY_INSTITUTION_ROWS", 1)
     for index, late_by in enumerate([5, 0, 0]):
         FilingFactory(
             complaint=submitted_case(

@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import services
 from complaints.letters import context as letter_context
+from complaints.letters import issue as letter_issue
 from complaints.letters import render
 from complaints.models import Complaint, Letter, LossItem, letter_storage
 from tests.factories import InstitutionFactory, UserFactory
@@ -692,7 +692,7 @@ def test_two_requests_at_once_store_one_version():
             close_old_connections()
             barrier.wait(timeout=10)
             results.append(
-                services.letter_issue(
+                letter_issue.letter_issue(
                     actor=owner,
                     complaint=complaint,
                     channel=institution,

@@ -18,7 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from complaints import services, workflow
+from complaints import workflow
+from complaints.letters import issue
 from complaints.models import Channel, Complaint, Letter, Status, letter_storage
 from tests.factories import ComplaintFactory, LossItemFactory, UserFactory
 from tests.reviewers import client_for, make_reviewer
@@ -157,7 +158,7 @@ def test_a_reviewer_sees_the_letter_list(reviewer_client, reviewer):
 def test_a_reviewer_downloads_a_letter_byte_for_byte(reviewer_client, reviewer):
     case = submitted_case()
     only_channels("institution")
-    letter, created = services.letter_issue(
+    letter, created = issue.letter_issue(
         actor=reviewer,
         complaint=case,
         channel=channel("institution"),
@@ -169,7 +170,7 @@ def test_a_reviewer_downloads_a_letter_byte_for_byte(reviewer_client, reviewer):
 
     assert response.status_code == 200
     data = body_of(response)
-    assert data == services.letter_bytes(letter)
+    assert data == issue.letter_bytes(letter)
     assert data.startswith(b"%PDF")
     assert hashlib.sha256(data).hexdigest() == letter.sha256
     assert response["Content-Type"] == "application/pdf"
@@ -286,7 +287,7 @@ def test_the_zip_action_holds_the_selected_letters_with_their_hashes(
     for letter in letters:
         name = f"{letter.complaint.number}/{letter.file_name}"
         assert sums[name] == letter.sha256
-        assert archive.read(name) == services.letter_bytes(letter)
+        assert archive.read(name) == issue.letter_bytes(letter)
     assert not_selected.file_name not in "".join(archive.namelist())
     readme = archive.read("README.txt").decode()
     assert letters[0].sha256 in readme
@@ -379,7 +380,7 @@ def test_export_issues_letters_for_ready_channels_and_reuses_them(
     for letter in letters:
         name = f"{letter.complaint.number}/{letter.file_name}"
         assert sums[name] == letter.sha256
-        assert archive.read(name) == services.letter_bytes(letter)
+        assert archive.read(name) == issue.letter_bytes(letter)
     readme = archive.read("README.txt").decode()
     assert "Files (2):" in readme
     assert "Left out (4):" in readme

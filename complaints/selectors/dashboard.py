@@ -1,4 +1,4 @@
-"""The reviewers' dashboard in admin: counts by status, money claimed and
+"""The figures of the reviewers' dashboard in admin: counts by status, money claimed and
 recovered per institution and per province, and the oldest waiting cases.
 
 Every figure is aggregated in the database with a fixed number of queries,
@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     CharField,
@@ -28,15 +26,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Trim
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from . import access
-from .models import Complaint, LossItem, Status
-from .regions import Province
+from .. import access
+from ..models import Complaint, LossItem, Status
+from ..regions import Province
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -258,15 +254,3 @@ def dashboard_context(user) -> dict:
         "waiting": oldest_waiting(complaints),
         "chart_data": chart_data,
     }
-
-
-def dashboard_view(request):
-    """/admin/dashboard/: wrap with `admin.site.admin_view` (staff login)."""
-    if not access.is_reviewer(request.user):
-        raise PermissionDenied
-    context = {
-        **admin.site.each_context(request),
-        "title": gettext_lazy("Dashboard"),
-        **dashboard_context(request.user),
-    }
-    return TemplateResponse(request, "admin/complaints/dashboard.html", context)
