@@ -4,7 +4,6 @@ case) and the letter downloads that answer an action with a zip.
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -19,7 +18,7 @@ from ..models import (
     Channel,
     Status,
 )
-from .forms import NoteActionForm
+from .forms import NoteActionForm, TransitionForm
 
 
 class ComplaintActions:
@@ -69,12 +68,12 @@ class ComplaintActions:
 
     def _note_step(self, request, queryset, target, title, needs=("note",)):
         """Ask for the note (and outcome/amount) once, then move each case."""
-        form_class = forms.TransitionForm if "outcome" in needs else NoteActionForm
+        form_class = TransitionForm if "outcome" in needs else NoteActionForm
 
         def bind(data=None):
             if form_class is NoteActionForm:
                 return NoteActionForm(data)
-            form = forms.TransitionForm(data, needs=needs)
+            form = TransitionForm(data, needs=needs)
             del form.fields["expected_status"]
             return form
 
