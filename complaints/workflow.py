@@ -17,11 +17,9 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from .access import OWNER, REVIEWER, roles_of
 from .models import MAX_AMOUNT, Complaint, Status, StatusChange
 from .submission import Problem, missing_for_submission
-
-OWNER = "owner"
-REVIEWER = "reviewer"
 
 # Statuses from which nothing moves on.
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
@@ -221,20 +219,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         style="outline-danger",
     ),
 )
-
-
-def roles_of(user, complaint: Complaint) -> set[str]:
-    """The roles `user` holds on `complaint`: owner, reviewer, both or none."""
-    from .access import is_reviewer
-
-    roles = set()
-    if user is None or not user.is_authenticated:
-        return roles
-    if complaint.owner_id == user.pk:
-        roles.add(OWNER)
-    if is_reviewer(user) and user.has_perm("complaints.review_complaint"):
-        roles.add(REVIEWER)
-    return roles
 
 
 def allowed_transitions(user, complaint: Complaint, role: str | None = None):

@@ -330,9 +330,9 @@ def test_the_case_page_shows_facts_masked_losses_timeline_messages_and_notes(
     reviewer_client, reviewer
 ):
     case = submitted_case(losses=[Decimal("1234.56")])
-    services.message_post(author=case.owner, complaint=case, body="用户的补充说明")
+    services.message_post(actor=case.owner, complaint=case, body="用户的补充说明")
     services.message_post(
-        author=reviewer, complaint=case, body="内部备注：疑似重复", internal=True
+        actor=reviewer, complaint=case, body="内部备注：疑似重复", internal=True
     )
 
     response = reviewer_client.get(change_url(case))
@@ -941,9 +941,9 @@ def test_the_export_has_no_personal_data_messages_or_notes(reviewer_client, revi
         complainant_name="李四",
         agent_phone="13700001111",
     )
-    services.message_post(author=reviewer, complaint=case, body="消息正文")
+    services.message_post(actor=reviewer, complaint=case, body="消息正文")
     services.message_post(
-        author=reviewer, complaint=case, body="内部备注", internal=True
+        actor=reviewer, complaint=case, body="内部备注", internal=True
     )
     Complaint.objects.filter(pk=case.pk).update(
         submitted_at=timezone.now() - timedelta(days=3)
@@ -1038,9 +1038,9 @@ def test_the_case_page_issues_the_same_queries_however_long_its_history(
         for _index in range(count):
             LossItemFactory(complaint=case)
             add_evidence(case)
-            services.message_post(author=reviewer, complaint=case, body="消息")
+            services.message_post(actor=reviewer, complaint=case, body="消息")
             services.message_post(
-                author=reviewer, complaint=case, body="备注", internal=True
+                actor=reviewer, complaint=case, body="备注", internal=True
             )
 
     def measure(case):

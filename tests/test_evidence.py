@@ -33,6 +33,7 @@ from PIL import Image
 
 from complaints import access, services, workflow
 from complaints import evidence as ev
+from complaints.access import Action
 from complaints.evidence import HashingUploadHandler, inspect_upload, sanitize_name
 from complaints.models import Complaint, Evidence, Status
 from tests import evidence_samples as samples
@@ -838,9 +839,9 @@ def test_only_the_owner_may_change_evidence_and_only_while_editable(
     complaint = Complaint(owner=user, status=status)
 
     editable = status in (Status.DRAFT, Status.NEEDS_INFO)
-    assert access.may_change_evidence(user, complaint) is editable
-    assert access.may_change_evidence(other_user, complaint) is False
-    assert access.may_change_evidence(reviewer, complaint) is False
+    assert access.may(user, Action.CHANGE_EVIDENCE, complaint) is editable
+    assert access.may(other_user, Action.CHANGE_EVIDENCE, complaint) is False
+    assert access.may(reviewer, Action.CHANGE_EVIDENCE, complaint) is False
 
 
 def test_upload_page_shows_the_limits_and_allowed_types(en_client, complaint):
@@ -1666,7 +1667,7 @@ def test_view_only_staff_cannot_change_a_verdict(client, complaint):
     assert item.verdict == "pending"
     with pytest.raises(PermissionDenied):
         services.evidence_review(
-            reviewer=staff, evidence=item, verdict="verified", note=""
+            actor=staff, evidence=item, verdict="verified", note=""
         )
 
 

@@ -221,7 +221,7 @@ def test_the_assignee_is_emailed_when_the_owner_replies(
 
     post(
         django_capture_on_commit_callbacks,
-        author=owner,
+        actor=owner,
         complaint=complaint,
         body=OWNER_MESSAGE,
     )
@@ -240,7 +240,7 @@ def test_a_reviewers_message_emails_the_owner(
 
     post(
         django_capture_on_commit_callbacks,
-        author=reviewer,
+        actor=reviewer,
         complaint=complaint,
         body=REVIEWER_MESSAGE,
     )
@@ -264,7 +264,7 @@ def test_an_internal_note_emails_nobody(
 
     post(
         django_capture_on_commit_callbacks,
-        author=other,
+        actor=other,
         complaint=complaint,
         body=INTERNAL_NOTE,
         internal=True,
@@ -283,14 +283,14 @@ def test_an_internal_note_never_appears_on_the_owners_pages_or_later_emails(
     )
     post(
         django_capture_on_commit_callbacks,
-        author=reviewer,
+        actor=reviewer,
         complaint=complaint,
         body=INTERNAL_NOTE,
         internal=True,
     )
     post(
         django_capture_on_commit_callbacks,
-        author=reviewer,
+        actor=reviewer,
         complaint=complaint,
         body=REVIEWER_MESSAGE,
     )
@@ -375,7 +375,7 @@ def test_a_failing_mail_server_does_not_break_a_message(
 
     message = post(
         django_capture_on_commit_callbacks,
-        author=owner,
+        actor=owner,
         complaint=complaint,
         body=OWNER_MESSAGE,
     )
@@ -393,7 +393,7 @@ def test_no_email_for_a_user_without_an_address(
     move(django_capture_on_commit_callbacks, complaint, Status.ACCEPTED, reviewer)
     post(
         django_capture_on_commit_callbacks,
-        author=reviewer,
+        actor=reviewer,
         complaint=complaint,
         body=REVIEWER_MESSAGE,
     )
@@ -418,7 +418,7 @@ def test_an_owner_reply_on_an_unassigned_case_emails_nobody(
     complaint = case(owner, Status.SUBMITTED)
     post(
         django_capture_on_commit_callbacks,
-        author=owner,
+        actor=owner,
         complaint=complaint,
         body=OWNER_MESSAGE,
     )

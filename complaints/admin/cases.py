@@ -11,10 +11,10 @@ from django.db.models.functions import Coalesce
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from .. import access, exports, services, workflow
+from .. import access, exports, workflow
+from ..access import Action
 from ..models import (
     Complaint,
-    Status,
     StatusChange,
 )
 from ..templatetags.casetracker import mask_id, mask_phone, money
@@ -170,17 +170,10 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
             .annotate(last=Max("created_at"))
             .values("last")
         )
-        queryset = (
-            super().get_queryset(request)
-            # The same rule as the site: only what access lets this user see.
-            & access.visible_complaints(request.user)
-        )
-        return (
-            queryset
-            # Drafts are the user's private work, not yet for review.
-            .exclude(status=Status.DRAFT)
-            .with_total_claimed()
-            .annotate(waiting_since=Coalesce(Subquery(last_change), "submitted_at"))
+        # The access policy's queue: visible cases, never drafts.
+        queryset = super().get_queryset(request) & access.reviewer_queue(request.user)
+        return queryset.with_total_claimed().annotate(
+            waiting_since=Coalesce(Subquery(last_change), "submitted_at")
         )
 
     @admin.display(description=_("complainant"))
@@ -225,17 +218,10 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
         return False
 
     def has_review_permission(self, request):
-        return access.is_reviewer(request.user) and request.user.has_perm(
-            "complaints.review_complaint"
-        )
+        return access.may(request.user, Action.REVIEW)
 
     def has_export_letters_permission(self, request):
-        user = request.user
-        return (
-            self.has_review_permission(request)
-            and user.has_perm("complaints.add_letter")
-            and user.has_perm("complaints.view_letter")
-        )
+        return access.may(request.user, Action.EXPORT_LETTERS)
 
     def get_actions(self, request):
         if not self.has_review_permission(request):
@@ -289,7 +275,7 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
                     )
                     if reviewer
                     else [],
-                    "may_message": request.user.has_perm("complaints.add_message"),
+                    "may_message": access.may(request.user, Action.MESSAGE),
                     "message_form": forms.ReviewerMessageForm(),
                     "assigned_to_me": complaint.assignee_id == request.user.pk,
                     "filing_add_url": _filing_add_url(request, complaint),
@@ -315,10 +301,10 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
 def _filing_add_url(request, complaint) -> str:
     """The admin page that records a filing for this case, when this user may."""
     user = request.user
+    # As a reviewer (not as the case's owner), and while the case takes filings.
     if not (
-        access.is_reviewer(user)
-        and user.has_perm("complaints.add_filing")
-        and services.may_record_filings(user, complaint)
+        access.may(user, Action.RECORD_FILING)
+        and access.may(user, Action.RECORD_FILING, complaint)
     ):
         return ""
     return filing_add_url_for(complaint.pk)

@@ -16,23 +16,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import access, workflow
+from .. import workflow
 from ..models import (
     Complaint,
     Evidence,
     Filing,
     Letter,
 )
-
-
-def of_visible_cases(queryset, request):
-    """Rows (letters, evidence, filings) of the cases this user may see: the
-    site's rule. A reviewer sees every case, so no semi-join over all of
-    them is added to their lists."""
-    visible = access.visible_complaints(request.user)
-    if visible.query.has_filters():
-        queryset = queryset.filter(complaint__in=visible)
-    return queryset
 
 
 def download_link(item: Evidence):

@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import access, services
 from ..models import (
     Evidence,
 )
-from .display import download_link, of_visible_cases
+from .display import download_link
 
 
 @admin.register(Evidence)
@@ -51,7 +51,7 @@ class EvidenceAdmin(admin.ModelAdmin):
     readonly_fields = tuple(f for f in fields if f not in ("verdict", "review_note"))
 
     def get_queryset(self, request):
-        return of_visible_cases(super().get_queryset(request), request)
+        return access.of_visible_cases(super().get_queryset(request), request.user)
 
     @admin.display(description=_("case"))
     def complaint_number(self, obj):
@@ -74,7 +74,7 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.evidence_review(
-            reviewer=request.user,
+            actor=request.user,
             evidence=obj,
             verdict=form.cleaned_data["verdict"],
             note=form.cleaned_data["review_note"],

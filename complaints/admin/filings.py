@@ -21,13 +21,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import access, clocks, services, workflow
+from ..access import Action
 from ..forms import FilingReplyForm, add_service_errors
 from ..models import (
     Complaint,
     Filing,
 )
 from . import display, forms, views
-from .display import download_link, filing_add_url_for, language_name, of_visible_cases
+from .display import download_link, filing_add_url_for, language_name
 from .filters import DeadlineFilter
 from .paginator import CappedCountPaginator
 
@@ -91,21 +92,23 @@ class FilingAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("complaint__respondent_institution", "channel")
         )
-        return of_visible_cases(queryset, request)
+        return access.of_visible_cases(queryset, request.user)
 
     # --- Permissions ---
 
     def has_add_permission(self, request):
-        return access.is_reviewer(request.user) and super().has_add_permission(request)
+        return access.may(request.user, Action.RECORD_FILING)
 
     def has_change_permission(self, request, obj=None):
         """The answer can be entered while filings can be recorded at all."""
-        if not super().has_change_permission(request, obj):
+        if not access.may(request.user, Action.ANSWER_FILING):
             return False
-        return obj is None or services.may_record_filings(request.user, obj.complaint)
+        return obj is None or access.may(
+            request.user, Action.RECORD_FILING, obj.complaint
+        )
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return access.may(request.user, Action.DELETE_FILING)
 
     # --- Columns and read-only fields ---
 
@@ -264,8 +267,8 @@ class FilingAdmin(admin.ModelAdmin):
             )
             if complaint is not None:
                 extra_context["filing_case"] = complaint
-                if request.method == "GET" and not services.may_record_filings(
-                    request.user, complaint
+                if request.method == "GET" and not access.may(
+                    request.user, Action.RECORD_FILING, complaint
                 ):
                     self.message_user(request, _CLOSED_TO_FILINGS, messages.WARNING)
         return super().add_view(request, form_url, extra_context)

@@ -7,11 +7,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .. import access
+from ..access import Action
 from ..models import (
     Letter,
 )
 from . import actions, views
-from .display import LetterColumns, of_visible_cases
+from .display import LetterColumns
 from .filters import LetterLanguageFilter
 
 
@@ -55,12 +57,12 @@ class LetterAdmin(LetterColumns, admin.ModelAdmin):
     actions = ("download_zip",)
 
     def get_queryset(self, request):
-        return of_visible_cases(super().get_queryset(request), request)
+        return access.of_visible_cases(super().get_queryset(request), request.user)
 
     # --- Permissions: view only, for holders of view_letter ---
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("complaints.view_letter")
+        return access.may(request.user, Action.VIEW_LETTERS)
 
     def has_add_permission(self, request):
         return False

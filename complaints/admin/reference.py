@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from .. import access
+from ..access import Action
 from ..models import (
     Brand,
     Channel,
@@ -17,13 +19,13 @@ class SuperuserEditsMixin:
     """Reference data: staff may read it, only superusers change it."""
 
     def has_add_permission(self, request):
-        return request.user.is_superuser
+        return access.may(request.user, Action.MANAGE_REFERENCE_DATA)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return access.may(request.user, Action.MANAGE_REFERENCE_DATA)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return access.may(request.user, Action.MANAGE_REFERENCE_DATA)
 
 
 @admin.register(Institution)

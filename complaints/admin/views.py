@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import access, services, workflow
+from ..access import Action
 from ..letters.archive import file_headers
 from ..models import Complaint, Letter
 from ..selectors.dashboard import dashboard_context
@@ -120,7 +121,7 @@ def message_view(model_admin, request, object_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     complaint = _get_complaint(model_admin, request, object_id)
-    if not request.user.has_perm("complaints.add_message"):
+    if not access.may(request.user, Action.MESSAGE):
         raise PermissionDenied
     form = ReviewerMessageForm(request.POST)
     if not form.is_valid():
@@ -128,7 +129,7 @@ def message_view(model_admin, request, object_id):
         return redirect(_change_url(complaint) + "#reviewer-message")
     try:
         services.message_post(
-            author=request.user,
+            actor=request.user,
             complaint=complaint,
             body=form.cleaned_data["body"],
             internal=form.cleaned_data["internal"],
@@ -160,7 +161,7 @@ def assign_view(model_admin, request, object_id):
 
 def letter_download_view(model_admin, request, public_id):
     """One stored letter version, byte for byte, as an attachment."""
-    if not request.user.has_perm("complaints.view_letter"):
+    if not access.may(request.user, Action.VIEW_LETTERS):
         raise PermissionDenied
     try:
         # Through the admin's queryset: the access module's rules apply.
@@ -205,7 +206,7 @@ def untimely_view(model_admin, request):
 
 def dashboard_view(request):
     """/admin/dashboard/: wrap with `admin.site.admin_view` (staff login)."""
-    if not access.is_reviewer(request.user):
+    if not access.may(request.user, Action.VIEW_DASHBOARD):
         raise PermissionDenied
     context = {
         **admin.site.each_context(request),

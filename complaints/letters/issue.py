@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from .. import access
+from ..access import Action
 from ..models import Complaint
 
 LETTER_LANGUAGES = ("zh-hans", "en")
@@ -64,24 +65,13 @@ def letter_draft_pdf(*, actor, complaint: Complaint, channel, language: str) -> 
     from . import context as letter_context
     from . import render
 
-    if complaint.owner_id != actor.pk:
+    if not access.may(actor, Action.DRAFT_LETTER, complaint):
         raise PermissionDenied("not the owner")
     loaded = letter_context.load_complaint(complaint.pk)
     _check_letter(loaded, channel, language)
     with translation.override(language):
         data = letter_context.build_context(loaded, channel, draft=True)
     return render.render_pdf(channel.letter_template, data, language=language)
-
-
-def may_issue_letters(actor, complaint: Complaint) -> bool:
-    """Final letters: for the owner or a reviewer, once the case is submitted."""
-    from ..models import Status
-
-    if complaint.status == Status.DRAFT:
-        return False
-    if complaint.owner_id == actor.pk:
-        return True
-    return access.is_reviewer(actor) and actor.has_perm("complaints.add_letter")
 
 
 def letter_issue(*, actor, complaint: Complaint, channel, language: str):
@@ -108,7 +98,7 @@ def letter_issue(*, actor, complaint: Complaint, channel, language: str):
             # One letter at a time per case: concurrent requests queue here
             # and the second finds the first one's version.
             locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-            if not may_issue_letters(actor, locked):
+            if not access.may(actor, Action.ISSUE_LETTER, locked):
                 raise PermissionDenied("letters cannot be issued now")
             loaded = letter_context.load_complaint(locked.pk)
             _check_letter(loaded, channel, language)

@@ -10,7 +10,6 @@ Status is written only by `complaints.workflow`; letters are issued by
 """
 
 from .cases import (
-    MESSAGE_STATUSES,
     complaint_assign,
     complaint_create,
     complaint_update,
@@ -26,19 +25,15 @@ from .evidence import (
 )
 from .filings import (
     FILING_FIELDS,
-    FILING_STATUSES,
     REPLY_FIELDS,
     apply_clock,
     filing_record,
     filing_refresh_due,
     filing_reply,
-    may_record_filings,
 )
 
 __all__ = [
     "FILING_FIELDS",
-    "FILING_STATUSES",
-    "MESSAGE_STATUSES",
     "REPLY_FIELDS",
     "apply_clock",
     "complaint_assign",
@@ -52,7 +47,6 @@ __all__ = [
     "filing_record",
     "filing_refresh_due",
     "filing_reply",
-    "may_record_filings",
     "message_post",
     "next_case_number",
 ]

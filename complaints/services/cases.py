@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import access
+from ..access import Action
 from ..models import CaseNumberCounter, Complaint, LossItem
 
 
@@ -136,7 +137,7 @@ def complaint_update(
     """
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if not access.may_edit(actor, locked):
+        if not access.may(actor, Action.EDIT, locked):
             raise PermissionDenied("complaint not editable")
         _apply_consents(
             complaint, processing=consent_processing, sensitive=consent_sensitive
@@ -160,13 +161,7 @@ def complaint_update(
     return complaint
 
 
-# The user may write to the reviewers while the case is being handled.
-MESSAGE_STATUSES = frozenset(
-    {"submitted", "in_review", "needs_info", "accepted", "filed", "resolved"}
-)
-
-
-def message_post(*, author, complaint: Complaint, body: str, internal: bool = False):
+def message_post(*, actor, complaint: Complaint, body: str, internal: bool = False):
     """Add a message (or, for reviewers, an internal note) to a case.
 
     The owner may write while the case is being handled; reviewers may always
@@ -176,15 +171,13 @@ def message_post(*, author, complaint: Complaint, body: str, internal: bool = Fa
     from .. import notifications
     from ..models import Message
 
-    is_owner = complaint.owner_id == author.pk
-    reviewer = access.is_reviewer(author) and author.has_perm("complaints.add_message")
-    if internal and not reviewer:
+    if internal and not access.may(actor, Action.INTERNAL_NOTE, complaint):
         raise PermissionDenied("only reviewers write internal notes")
-    if not reviewer and not (is_owner and complaint.status in MESSAGE_STATUSES):
+    if not access.may(actor, Action.MESSAGE, complaint):
         raise PermissionDenied("messages are not possible on this case now")
     with transaction.atomic():
         message = Message(
-            complaint=complaint, author=author, body=body.strip(), internal=internal
+            complaint=complaint, author=actor, body=body.strip(), internal=internal
         )
         message.full_clean()
         message.save()
@@ -197,11 +190,9 @@ def complaint_assign(*, actor, complaint: Complaint, assignee) -> Complaint:
 
     Not a status change; the case's timeline is unaffected.
     """
-    if not (
-        access.is_reviewer(actor) and actor.has_perm("complaints.review_complaint")
-    ):
+    if not access.may(actor, Action.REVIEW, complaint):
         raise PermissionDenied("only reviewers assign cases")
-    if assignee is not None and not access.is_reviewer(assignee):
+    if assignee is not None and not access.may(assignee, Action.BE_ASSIGNED):
         raise ValidationError("assignee must be a reviewer")
     Complaint.objects.filter(pk=complaint.pk).update(
         assignee=assignee, updated_at=timezone.now()

@@ -12,6 +12,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from .. import access
+from ..access import Action
 from ..models import Complaint
 
 
@@ -66,7 +67,7 @@ def evidence_add(
     try:
         with transaction.atomic():
             locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-            if not access.may_change_evidence(actor, locked):
+            if not access.may(actor, Action.CHANGE_EVIDENCE, locked):
                 raise PermissionDenied("evidence cannot be added now")
             duplicate = (
                 Evidence.objects.filter(complaint=locked, sha256=inspection.sha256)
@@ -126,7 +127,7 @@ def evidence_delete(*, actor, evidence) -> None:
 
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=evidence.complaint_id)
-        if not access.may_change_evidence(actor, locked):
+        if not access.may(actor, Action.CHANGE_EVIDENCE, locked):
             raise PermissionDenied("evidence cannot be deleted now")
         item = Evidence.objects.get(pk=evidence.pk)
         storage = item.file.storage
@@ -142,7 +143,7 @@ def evidence_update(
     """Change what the user says about a file (never the file itself)."""
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=evidence.complaint_id)
-        if not access.may_change_evidence(actor, locked):
+        if not access.may(actor, Action.CHANGE_EVIDENCE, locked):
             raise PermissionDenied("evidence cannot be changed now")
         evidence.kind = kind
         evidence.purpose = purpose
@@ -153,15 +154,13 @@ def evidence_update(
     return evidence
 
 
-def evidence_review(*, reviewer, evidence, verdict: str, note: str):
+def evidence_review(*, actor, evidence, verdict: str, note: str):
     """A reviewer's verdict on a file, with a note the user sees."""
-    if not access.is_reviewer(reviewer) or not reviewer.has_perm(
-        "complaints.change_evidence"
-    ):
+    if not access.may(actor, Action.REVIEW_EVIDENCE, evidence.complaint):
         raise PermissionDenied("only reviewers review evidence")
     evidence.verdict = verdict
     evidence.review_note = note
-    evidence.reviewed_by = reviewer
+    evidence.reviewed_by = actor
     evidence.reviewed_at = timezone.now()
     evidence.full_clean(exclude=["file"])
     evidence.save(

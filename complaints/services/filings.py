@@ -9,27 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import access
+from ..access import Action
 from ..models import Complaint
-
-# A filing can be recorded once the case is submitted and until it is closed.
-FILING_STATUSES = frozenset(
-    {"submitted", "in_review", "needs_info", "accepted", "filed", "resolved"}
-)
-
 
 # What a filing form passes to `filing_record` and `filing_reply`.
 FILING_FIELDS = ("channel", "sent_on", "method", "reference", "proof", "letter", "note")
-
-
 REPLY_FIELDS = ("accepted_on", "reply_on", "reply_summary", "outcome")
-
-
-def may_record_filings(actor, complaint: Complaint) -> bool:
-    if complaint.status not in FILING_STATUSES:
-        return False
-    if complaint.owner_id == actor.pk:
-        return True
-    return access.is_reviewer(actor) and actor.has_perm("complaints.add_filing")
 
 
 def apply_clock(filing) -> None:
@@ -90,7 +75,7 @@ def filing_record(
 
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if not may_record_filings(actor, locked):
+        if not access.may(actor, Action.RECORD_FILING, locked):
             raise PermissionDenied("filings cannot be recorded now")
         filing = Filing(
             complaint=locked,
@@ -141,7 +126,7 @@ def filing_reply(
 
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=filing.complaint_id)
-        if not may_record_filings(actor, locked):
+        if not access.may(actor, Action.RECORD_FILING, locked):
             raise PermissionDenied("filings cannot be changed now")
         item = Filing.objects.select_related("channel").get(pk=filing.pk)
         item.accepted_on = accepted_on

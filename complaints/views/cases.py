@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import access, channels, services, workflow
+from ..access import Action
 from ..forms import (
     ComplaintForm,
     LossItemFormSet,
@@ -130,8 +131,8 @@ def complaint_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def complaint_edit(request, public_id):
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    if not access.may_edit(request.user, complaint):
+    complaint = access.complaint_or_404(request.user, public_id)
+    if not access.may(request.user, Action.EDIT, complaint):
         messages.warning(
             request, _("This case has been submitted and can no longer be edited.")
         )
@@ -188,10 +189,10 @@ def _timeline(complaint):
 
 @login_required
 def complaint_detail(request, public_id):
-    complaint = access.get_own_complaint_or_404(
+    complaint = access.complaint_or_404(
         request.user,
         public_id,
-        Complaint.objects.select_related("respondent_institution", "brand")
+        queryset=Complaint.objects.select_related("respondent_institution", "brand")
         .with_total_claimed()
         .prefetch_related(
             Prefetch(
@@ -235,8 +236,10 @@ def complaint_detail(request, public_id):
         {
             "complaint": complaint,
             "missing": missing,
-            "may_edit": access.may_edit(request.user, complaint),
-            "may_change_evidence": access.may_change_evidence(request.user, complaint),
+            "may_edit": access.may(request.user, Action.EDIT, complaint),
+            "may_change_evidence": access.may(
+                request.user, Action.CHANGE_EVIDENCE, complaint
+            ),
             "transitions": workflow.allowed_transitions(
                 request.user, complaint, role=workflow.OWNER
             ),
@@ -244,12 +247,14 @@ def complaint_detail(request, public_id):
             "information_request": information_request,
             "plan": plan,
             "filings": filings_overview(complaint, plan, timezone.localdate()),
-            "may_record_filings": services.may_record_filings(request.user, complaint),
+            "may_record_filings": access.may(
+                request.user, Action.RECORD_FILING, complaint
+            ),
             "letters": Letter.objects.filter(complaint=complaint)
             .select_related("channel")
             .order_by("channel__position", "language", "-version"),
             "message_form": MessageForm()
-            if complaint.status in services.MESSAGE_STATUSES
+            if access.may(request.user, Action.MESSAGE, complaint)
             else None,
         },
     )
@@ -296,7 +301,7 @@ def _submit(request, complaint):
 @login_required
 @require_POST
 def complaint_submit(request, public_id):
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     return _submit(request, complaint)
 
 
@@ -304,7 +309,7 @@ def complaint_submit(request, public_id):
 @require_http_methods(["GET", "POST"])
 def complaint_withdraw(request, public_id):
     """Withdrawal, after a confirmation page that says what it means."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     rule = workflow.find(complaint.status, Status.WITHDRAWN, {workflow.OWNER})
     if rule is None:
         messages.error(request, _("This case can no longer be withdrawn."))
@@ -325,7 +330,7 @@ def complaint_withdraw(request, public_id):
 @require_POST
 def complaint_message(request, public_id):
     """The user's reply to the reviewers."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     form = MessageForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -334,7 +339,7 @@ def complaint_message(request, public_id):
         return redirect(f"{complaint.get_absolute_url()}#timeline")
     try:
         services.message_post(
-            author=request.user, complaint=complaint, body=form.cleaned_data["body"]
+            actor=request.user, complaint=complaint, body=form.cleaned_data["body"]
         )
     except PermissionDenied:
         messages.error(request, _("Messages are not possible on this case now."))

@@ -19,11 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import access, services
 from .. import evidence as evidence_files
+from ..access import Action
 from ..forms import (
     EvidenceEditForm,
     EvidenceUploadForm,
     EvidenceUploadFormSet,
 )
+from ..models import Evidence
 
 logger = logging.getLogger("casetracker.evidence")
 
@@ -43,7 +45,7 @@ def _evidence_page_context(complaint):
 
 
 def _editable_or_redirect(request, complaint):
-    if access.may_change_evidence(request.user, complaint):
+    if access.may(request.user, Action.CHANGE_EVIDENCE, complaint):
         return None
     messages.warning(
         request,
@@ -60,7 +62,7 @@ def evidence_upload(request, public_id):
     """Several files at once, each with its kind and purpose. Works without
     JavaScript; with it, the page uploads file by file (evidence_upload_one)
     with progress and retry."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     if (response := _editable_or_redirect(request, complaint)) is not None:
         return response
     formset = EvidenceUploadFormSet(
@@ -115,8 +117,8 @@ def evidence_upload(request, public_id):
 @require_POST
 def evidence_upload_one(request, public_id):
     """One file, answered in JSON, for the page's script (progress, retry)."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    if not access.may_change_evidence(request.user, complaint):
+    complaint = access.complaint_or_404(request.user, public_id)
+    if not access.may(request.user, Action.CHANGE_EVIDENCE, complaint):
         return JsonResponse(
             {
                 "errors": {
@@ -166,8 +168,8 @@ def evidence_upload_one(request, public_id):
 
 @login_required
 def evidence_download(request, public_id, evidence_id):
-    complaint = access.get_visible_complaint_or_404(request.user, public_id)
-    item = access.get_evidence_or_404(complaint, evidence_id)
+    complaint = access.complaint_or_404(request.user, public_id, action=Action.VIEW)
+    item = access.row_or_404(complaint, Evidence, evidence_id)
     try:
         return evidence_files.download_response(item)
     except OSError:
@@ -177,8 +179,8 @@ def evidence_download(request, public_id, evidence_id):
 
 @login_required
 def evidence_thumbnail(request, public_id, evidence_id):
-    complaint = access.get_visible_complaint_or_404(request.user, public_id)
-    item = access.get_evidence_or_404(complaint, evidence_id)
+    complaint = access.complaint_or_404(request.user, public_id, action=Action.VIEW)
+    item = access.row_or_404(complaint, Evidence, evidence_id)
     handle = services.evidence_thumbnail(item)
     if handle is None:
         raise Http404("No preview.")
@@ -188,8 +190,8 @@ def evidence_thumbnail(request, public_id, evidence_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def evidence_edit(request, public_id, evidence_id):
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    item = access.get_evidence_or_404(complaint, evidence_id)
+    complaint = access.complaint_or_404(request.user, public_id)
+    item = access.row_or_404(complaint, Evidence, evidence_id)
     if (response := _editable_or_redirect(request, complaint)) is not None:
         return response
     form = EvidenceEditForm(request.POST or None, instance=item)
@@ -217,8 +219,8 @@ def evidence_edit(request, public_id, evidence_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def evidence_delete(request, public_id, evidence_id):
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    item = access.get_evidence_or_404(complaint, evidence_id)
+    complaint = access.complaint_or_404(request.user, public_id)
+    item = access.row_or_404(complaint, Evidence, evidence_id)
     if (response := _editable_or_redirect(request, complaint)) is not None:
         return response
     if request.method == "POST":

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import access, services, workflow
+from ..access import Action
 from ..forms import (
     FilingForm,
     FilingReplyForm,
@@ -35,8 +35,8 @@ def _back_to_filings(request, complaint, error=None):
 @require_http_methods(["GET", "POST"])
 def filing_create(request, public_id):
     """Record that a letter was sent (where, when, how, reference, proof)."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    if not services.may_record_filings(request.user, complaint):
+    complaint = access.complaint_or_404(request.user, public_id)
+    if not access.may(request.user, Action.RECORD_FILING, complaint):
         return _back_to_filings(
             request,
             complaint,
@@ -91,14 +91,11 @@ def filing_create(request, public_id):
 @require_http_methods(["GET", "POST"])
 def filing_reply(request, public_id, filing_id):
     """Record what the body answered (or that it accepted the complaint)."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    try:
-        filing = Filing.objects.select_related("channel").get(
-            complaint=complaint, public_id=filing_id
-        )
-    except Filing.DoesNotExist:
-        raise Http404("No such filing.") from None
-    if not services.may_record_filings(request.user, complaint):
+    complaint = access.complaint_or_404(request.user, public_id)
+    filing = access.row_or_404(
+        complaint, Filing.objects.select_related("channel"), filing_id
+    )
+    if not access.may(request.user, Action.RECORD_FILING, complaint):
         return _back_to_filings(
             request,
             complaint,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import access, channels
 from .. import evidence as evidence_files
+from ..access import Action
 from ..letters import context as letter_context
 from ..letters import issue
 from ..letters import render as letter_render
@@ -50,8 +51,8 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 def letter_preview(request, public_id, channel):
     """A letter on screen, with what it still lacks and any characters the
     PDF fonts cannot print."""
-    complaint = access.get_own_complaint_or_404(
-        request.user, public_id, letter_context.complaint_queryset()
+    complaint = access.complaint_or_404(
+        request.user, public_id, queryset=letter_context.complaint_queryset()
     )
     channel_obj = _letter_channel_or_404(channel)
     language = _letter_language(request)
@@ -94,8 +95,8 @@ def letter_preview(request, public_id, channel):
             "letter_html": letter_html,
             "glyphs": glyphs,
             "is_draft": complaint.status == Status.DRAFT,
-            "may_issue": issue.may_issue_letters(request.user, complaint),
-            "may_edit": access.may_edit(request.user, complaint),
+            "may_issue": access.may(request.user, Action.ISSUE_LETTER, complaint),
+            "may_edit": access.may(request.user, Action.EDIT, complaint),
             "versions": versions,
         },
     )
@@ -114,7 +115,7 @@ def _letter_refused(request, complaint, channel, error) -> HttpResponse:
 @require_GET
 def letter_draft_pdf(request, public_id, channel):
     """The draft PDF (watermarked 草稿) of a case not yet submitted."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     channel_obj = _letter_channel_or_404(channel)
     language = _letter_language(request)
     if complaint.status != Status.DRAFT:
@@ -141,10 +142,10 @@ def letter_draft_pdf(request, public_id, channel):
 @require_POST
 def letter_issue(request, public_id, channel):
     """Make (or find) the final letter version, then download it."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
+    complaint = access.complaint_or_404(request.user, public_id)
     channel_obj = _letter_channel_or_404(channel)
     language = _letter_language(request)
-    if not issue.may_issue_letters(request.user, complaint):
+    if not access.may(request.user, Action.ISSUE_LETTER, complaint):
         messages.error(
             request, _("Final letters are made once the case has been submitted.")
         )
@@ -171,12 +172,9 @@ def letter_issue(request, public_id, channel):
 @require_GET
 def letter_download(request, public_id, letter_id):
     """A stored letter version, byte for byte as it was made."""
-    complaint = access.get_own_complaint_or_404(request.user, public_id)
-    try:
-        letter = Letter.objects.select_related("channel").get(
-            complaint=complaint, public_id=letter_id
-        )
-    except Letter.DoesNotExist:
-        raise Http404("No such letter.") from None
+    complaint = access.complaint_or_404(request.user, public_id)
+    letter = access.row_or_404(
+        complaint, Letter.objects.select_related("channel"), letter_id
+    )
     letter.complaint = complaint
     return _pdf_response(issue.letter_bytes(letter), letter.file_name)
