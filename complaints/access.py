@@ -105,7 +105,6 @@ _REVIEWER_PERMISSIONS: dict[Action, tuple[str, ...]] = {
     Action.MESSAGE: ("complaints.add_message",),
     Action.INTERNAL_NOTE: ("complaints.add_message",),
     Action.ISSUE_LETTER: ("complaints.add_letter",),
-    Action.VIEW_LETTERS: ("complaints.view_letter",),
     Action.EXPORT_LETTERS: (
         "complaints.review_complaint",
         "complaints.add_letter",
@@ -113,6 +112,13 @@ _REVIEWER_PERMISSIONS: dict[Action, tuple[str, ...]] = {
     ),
     Action.RECORD_FILING: ("complaints.add_filing",),
     Action.ANSWER_FILING: ("complaints.change_filing",),
+}
+
+# Actions that need only the model permission, not the Reviewers group: the
+# rows shown are those of the cases the user may see anyway (staff with
+# view_letter alone see the letters of their own cases).
+_PERMISSION_ONLY: dict[Action, str] = {
+    Action.VIEW_LETTERS: "complaints.view_letter",
 }
 
 # What an owner may do to their own case (the status rules below apply).
@@ -160,6 +166,8 @@ def may(user: Actor | None, action: Action, complaint: Complaint | None = None) 
         return False
     if action in _SUPERUSER_ONLY:
         return user.is_superuser
+    if action in _PERMISSION_ONLY:
+        return user.has_perm(_PERMISSION_ONLY[action])
     as_reviewer = _reviewer_may(user, action)
     if complaint is None:
         return as_reviewer
