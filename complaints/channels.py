@@ -371,10 +371,14 @@ def channel_plan(complaint: Complaint, channels=None) -> list[PlanEntry]:
     return plan
 
 
-def plan_entry(complaint: Complaint, code: str) -> PlanEntry | None:
-    """The plan entry for one channel code, or None when there is none."""
+def plan_entry(complaint: Complaint, channel: Channel | str) -> PlanEntry | None:
+    """The plan entry for one channel (or channel code), or None when the
+    plan has none (an inactive channel, an unknown code)."""
     for entry in channel_plan(complaint):
-        if entry.channel.code == code:
+        if isinstance(channel, str):
+            if entry.channel.code == channel:
+                return entry
+        elif entry.channel.pk == channel.pk:
             return entry
     return None
 

@@ -19,9 +19,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import chinese_calendar
 from chinese_calendar import constants
+
+if TYPE_CHECKING:
+    # Only for the type of clock_for(): the models import this module.
+    from .models import Filing
 
 CALENDAR = "calendar"
 WORKING = "working"
@@ -326,6 +331,19 @@ def filing_clock(
     else:
         current = items[0]
     return FilingClock(items, current, first)
+
+
+def clock_for(filing: Filing) -> FilingClock:
+    """The clock of a recorded filing: its channel's rules from the day it
+    was sent, with what the body has done since. (The channel is read from
+    the filing: load it with `select_related("channel")` in lists.)"""
+    return filing_clock(
+        filing.channel.clock_rules,
+        filing.sent_on,
+        accepted_on=filing.accepted_on,
+        answered=filing.is_answered,
+        in_progress=filing.in_progress,
+    )
 
 
 # --- Names of stages, and a case's limitation ------------------------------------

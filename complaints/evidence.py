@@ -530,6 +530,8 @@ def make_thumbnail(fileobj) -> ContentFile:
 
 
 def private_headers(response, *, sandbox: bool = True):
+    """A stored file, not a page (security requirements 8 and 29): never
+    sniffed, never cached and, by default, sandboxed with nothing allowed."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     if sandbox:

@@ -20,7 +20,7 @@ from ..models import (
 from ..templatetags.casetracker import mask_id, mask_phone, money
 from . import forms, views
 from .actions import ComplaintActions
-from .display import days_since, filing_add_url_for
+from .display import ReadOnlyAdminMixin, days_since, filing_add_url_for
 from .filters import AssigneeFilter, FilingDeadlineFilter, HasEvidenceFilter
 from .inlines import (
     EvidenceInline,
@@ -34,7 +34,7 @@ from .paginator import CappedCountPaginator
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
+class ComplaintAdmin(ReadOnlyAdminMixin, ComplaintActions, admin.ModelAdmin):
     """The reviewers' queue and case page. Read-only: status changes go
     through the workflow (buttons, actions), messages through the service."""
 
@@ -206,16 +206,7 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
         days = days_since(getattr(obj, "waiting_since", None) or obj.submitted_at)
         return "—" if days is None else days
 
-    # --- Permissions: read-only, no deletes; review through the workflow ---
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # --- Permissions: read-only (ReadOnlyAdminMixin); review through the workflow
 
     def has_review_permission(self, request):
         return access.may(request.user, Action.REVIEW)
@@ -238,26 +229,20 @@ class ComplaintAdmin(ComplaintActions, admin.ModelAdmin):
             return self.admin_site.admin_view(wrapper)
 
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
-        return [
-            path(
+        routes = (
+            (
                 "<path:object_id>/transition/<str:target>/",
-                wrap(views.transition_view),
-                name=f"{prefix}_transition",
+                views.transition_view,
+                "transition",
             ),
-            path(
-                "<path:object_id>/message/",
-                wrap(views.message_view),
-                name=f"{prefix}_message",
-            ),
-            path(
-                "<path:object_id>/assign/",
-                wrap(views.assign_view),
-                name=f"{prefix}_assign",
-            ),
-            path(
-                "export.csv",
-                wrap(ComplaintAdmin.export_view),
-                name=f"{prefix}_export",
+            ("<path:object_id>/message/", views.message_view, "message"),
+            ("<path:object_id>/assign/", views.assign_view, "assign"),
+            ("export.csv", ComplaintAdmin.export_view, "export"),
+        )
+        return [
+            *(
+                path(route, wrap(view), name=f"{prefix}_{name}")
+                for route, view, name in routes
             ),
             *super().get_urls(),
         ]

@@ -43,6 +43,31 @@ def language_name(code: str) -> str:
     return str(dict(settings.LANGUAGES).get(code, code))
 
 
+class ReadOnlyAdminMixin:
+    """Admin pages (and inlines) where nobody adds, changes or deletes: what
+    they show is written by the workflow or a service."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# A stored letter's columns, in the case's inline and the letters list.
+LETTER_COLUMNS = (
+    "channel",
+    "language_name",
+    "version",
+    "created_at",
+    "created_by",
+    "file_size",
+)
+
+
 class LetterColumns:
     """The columns a stored letter shows in the case's inline and the list."""
 

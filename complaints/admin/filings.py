@@ -32,16 +32,7 @@ from .display import download_link, filing_add_url_for, language_name
 from .filters import DeadlineFilter
 from .paginator import CappedCountPaginator
 
-FILING_ADD_FIELDS = (
-    "complaint",
-    "channel",
-    "sent_on",
-    "method",
-    "reference",
-    "letter",
-    "proof",
-    "note",
-)
+FILING_ADD_FIELDS = tuple(forms.FilingAddForm.Meta.fields)
 
 
 FILING_REPLY_FIELDS = ("accepted_on", "reply_on", "outcome", "reply_summary")
@@ -138,13 +129,7 @@ class FilingAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("stages of the clock"))
     def clock_stages(self, obj):
-        clock = clocks.filing_clock(
-            obj.channel.clock_rules,
-            obj.sent_on,
-            accepted_on=obj.accepted_on,
-            answered=obj.outcome in Filing.FINAL_OUTCOMES,
-            in_progress=obj.outcome == Filing.Outcome.ACCEPTED,
-        )
+        clock = clocks.clock_for(obj)
         if not clock.deadlines:
             return gettext("This body has no time limit we can count.")
         return format_html_join(

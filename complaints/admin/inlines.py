@@ -18,25 +18,22 @@ from ..models import (
     Message,
     StatusChange,
 )
-from .display import LetterColumns, download_link, due_now_cell
+from .display import (
+    LETTER_COLUMNS,
+    LetterColumns,
+    ReadOnlyAdminMixin,
+    download_link,
+    due_now_cell,
+)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Rows shown on the case page that nobody edits here: losses and
     evidence belong to the user, the timeline to the workflow, messages to
     `services.message_post`."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LossItemInline(ReadOnlyInline):
@@ -78,16 +75,7 @@ class LetterInline(LetterColumns, ReadOnlyInline):
     """The case's stored letter versions (shown to holders of view_letter)."""
 
     model = Letter
-    fields = (
-        "channel",
-        "language_name",
-        "version",
-        "created_at",
-        "created_by",
-        "file_size",
-        "short_sha256",
-        "download",
-    )
+    fields = (*LETTER_COLUMNS, "short_sha256", "download")
     readonly_fields = fields
     ordering = ("channel__position", "language", "-version")
     verbose_name_plural = _("letters (stored versions)")

@@ -13,26 +13,16 @@ from ..models import (
     Letter,
 )
 from . import actions, views
-from .display import LetterColumns
+from .display import LETTER_COLUMNS, LetterColumns, ReadOnlyAdminMixin
 from .filters import LetterLanguageFilter
 
 
 @admin.register(Letter)
-class LetterAdmin(LetterColumns, admin.ModelAdmin):
+class LetterAdmin(ReadOnlyAdminMixin, LetterColumns, admin.ModelAdmin):
     """Stored letter versions: read-only for everyone (letters are made by
     `letters.issue.letter_issue`, never here), downloadable byte for byte."""
 
-    list_display = (
-        "case_number",
-        "channel",
-        "language_name",
-        "version",
-        "created_at",
-        "created_by",
-        "file_size",
-        "short_sha256",
-        "download",
-    )
+    list_display = ("case_number", *LETTER_COLUMNS, "short_sha256", "download")
     list_display_links = ("version",)
     list_filter = ("channel", LetterLanguageFilter)
     search_fields = ("complaint__number",)
@@ -41,37 +31,17 @@ class LetterAdmin(LetterColumns, admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-created_at", "-pk")
     list_per_page = 50
-    fields = (
-        "case_number",
-        "channel",
-        "language_name",
-        "version",
-        "created_at",
-        "created_by",
-        "file_size",
-        "sha256",
-        "fingerprint",
-        "download",
-    )
+    fields = ("case_number", *LETTER_COLUMNS, "sha256", "fingerprint", "download")
     readonly_fields = fields
     actions = ("download_zip",)
 
     def get_queryset(self, request):
         return access.of_visible_cases(super().get_queryset(request), request.user)
 
-    # --- Permissions: view only, for holders of view_letter ---
+    # --- Permissions: view only (ReadOnlyAdminMixin), for holders of view_letter
 
     def has_view_permission(self, request, obj=None):
         return access.may(request.user, Action.VIEW_LETTERS)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # --- Columns ---
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import access, services, workflow
 from ..access import Action
-from ..letters.archive import file_headers
+from ..evidence import private_headers
 from ..models import Complaint, Letter
 from ..selectors.dashboard import dashboard_context
 from ..selectors.filings import untimely_by_body, untimely_by_institution
@@ -182,7 +182,7 @@ def letter_download_view(model_admin, request, public_id):
         filename=letter.file_name,
         content_type="application/pdf",
     )
-    return file_headers(response)
+    return private_headers(response)
 
 
 def untimely_view(model_admin, request):

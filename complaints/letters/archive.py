@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import channels
+from ..evidence import private_headers
 from ..models import Letter, Status
 from . import issue
 
@@ -27,14 +28,6 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 
 
 _CHUNK = 64 * 1024
-
-
-def file_headers(response):
-    """A stored file, not a page (security requirements 8 and 29)."""
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
 
 
 @dataclass
@@ -149,7 +142,7 @@ class LetterArchive:
             filename=f"letters-{timezone.localdate():%Y-%m-%d}.zip",
             content_type="application/zip",
         )
-        return file_headers(response)
+        return private_headers(response)
 
     def close(self) -> None:
         self._zip.close()

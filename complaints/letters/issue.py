@@ -9,10 +9,13 @@ import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 
-from .. import access
+from .. import access, channels
 from ..access import Action
 from ..models import Complaint
+from . import context as letter_context
+from . import render
 
 LETTER_LANGUAGES = ("zh-hans", "en")
 
@@ -26,15 +29,6 @@ class LetterNotReady(Exception):
         self.problems = list(problems)
 
 
-def _letter_plan_entry(complaint: Complaint, channel):
-    from .. import channels
-
-    for entry in channels.channel_plan(complaint):
-        if entry.channel.pk == channel.pk:
-            return entry
-    return None
-
-
 def _check_letter(complaint: Complaint, channel, language: str):
     from django.utils.translation import gettext as _
 
@@ -42,7 +36,7 @@ def _check_letter(complaint: Complaint, channel, language: str):
         raise LetterNotReady(_("There is no letter in that language."))
     from ..channels import template_exists
 
-    entry = _letter_plan_entry(complaint, channel)
+    entry = channels.plan_entry(complaint, channel)
     if entry is None or not template_exists(channel.letter_template):
         raise LetterNotReady(_("There is no letter for this channel."))
     if not entry.usable:
@@ -57,20 +51,21 @@ def _check_letter(complaint: Complaint, channel, language: str):
     return entry
 
 
-def letter_draft_pdf(*, actor, complaint: Complaint, channel, language: str) -> bytes:
-    """A PDF watermarked 草稿 (draft) for a case not yet submitted; nothing is
-    stored."""
-    from django.utils import translation
-
-    from . import context as letter_context
-    from . import render
-
-    if not access.may(actor, Action.DRAFT_LETTER, complaint):
-        raise PermissionDenied("not the owner")
+def _letter_data(complaint: Complaint, channel, language: str, *, draft: bool):
+    """All of a letter's data, from the case as stored now, in the letter's
+    language; LetterNotReady when this letter cannot be made."""
     loaded = letter_context.load_complaint(complaint.pk)
     _check_letter(loaded, channel, language)
     with translation.override(language):
-        data = letter_context.build_context(loaded, channel, draft=True)
+        return letter_context.build_context(loaded, channel, draft=draft)
+
+
+def letter_draft_pdf(*, actor, complaint: Complaint, channel, language: str) -> bytes:
+    """A PDF watermarked 草稿 (draft) for a case not yet submitted; nothing is
+    stored."""
+    if not access.may(actor, Action.DRAFT_LETTER, complaint):
+        raise PermissionDenied("not the owner")
+    data = _letter_data(complaint, channel, language, draft=True)
     return render.render_pdf(channel.letter_template, data, language=language)
 
 
@@ -85,11 +80,8 @@ def letter_issue(*, actor, complaint: Complaint, channel, language: str):
     import hashlib
 
     from django.core.files.base import ContentFile
-    from django.utils import translation
 
     from ..models import Letter, letter_storage
-    from . import context as letter_context
-    from . import render
 
     storage = letter_storage()
     saved = None
@@ -100,10 +92,7 @@ def letter_issue(*, actor, complaint: Complaint, channel, language: str):
             locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
             if not access.may(actor, Action.ISSUE_LETTER, locked):
                 raise PermissionDenied("letters cannot be issued now")
-            loaded = letter_context.load_complaint(locked.pk)
-            _check_letter(loaded, channel, language)
-            with translation.override(language):
-                data = letter_context.build_context(loaded, channel, draft=False)
+            data = _letter_data(locked, channel, language, draft=False)
             latest = (
                 Letter.objects.filter(
                     complaint=locked, channel=channel, language=language

@@ -150,6 +150,16 @@ class Filing(models.Model):
         return min(days) if days else None
 
     @property
+    def is_answered(self) -> bool:
+        """The body gave its final answer: nothing more is due."""
+        return self.outcome in self.FINAL_OUTCOMES
+
+    @property
+    def in_progress(self) -> bool:
+        """The body accepted it and is handling it."""
+        return self.outcome == self.Outcome.ACCEPTED
+
+    @property
     def is_written_demand(self) -> bool:
         return self.method in self.WRITTEN_METHODS
 

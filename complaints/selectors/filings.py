@@ -28,13 +28,7 @@ def filings_overview(complaint, plan, today):
     )
     rows = []
     for filing in filings:
-        clock = clocks.filing_clock(
-            filing.channel.clock_rules,
-            filing.sent_on,
-            accepted_on=filing.accepted_on,
-            answered=filing.outcome in Filing.FINAL_OUTCOMES,
-            in_progress=filing.outcome == Filing.Outcome.ACCEPTED,
-        )
+        clock = clocks.clock_for(filing)
         rows.append(
             {
                 "filing": filing,

@@ -20,16 +20,8 @@ REPLY_FIELDS = ("accepted_on", "reply_on", "reply_summary", "outcome")
 def apply_clock(filing) -> None:
     """Store the filing's due dates from its channel's clock (not saved)."""
     from .. import clocks
-    from ..models import Filing
 
-    answered = filing.outcome in Filing.FINAL_OUTCOMES
-    clock = clocks.filing_clock(
-        filing.channel.clock_rules,
-        filing.sent_on,
-        accepted_on=filing.accepted_on,
-        answered=answered,
-        in_progress=filing.outcome == Filing.Outcome.ACCEPTED,
-    )
+    clock = clocks.clock_for(filing)
     filing.first_due_on = clock.first_due_on
     filing.due_on = clock.current.due if clock.current else None
     filing.due_stage = clock.current.stage if clock.current else ""

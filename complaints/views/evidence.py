@@ -5,13 +5,14 @@ script), downloading, previewing, describing and deleting a file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,7 +26,7 @@ from ..forms import (
     EvidenceUploadForm,
     EvidenceUploadFormSet,
 )
-from ..models import Evidence
+from ..models import Complaint, Evidence
 
 logger = logging.getLogger("casetracker.evidence")
 
@@ -187,28 +188,45 @@ def evidence_thumbnail(request, public_id, evidence_id):
     return evidence_files.thumbnail_response(handle)
 
 
+def _own_evidence(
+    request: HttpRequest, public_id: str, evidence_id: str
+) -> tuple[Complaint, Evidence]:
+    """The owner's case and one of its files, or 404."""
+    complaint = access.complaint_or_404(request.user, public_id)
+    return complaint, access.row_or_404(complaint, Evidence, evidence_id)
+
+
+def _change_evidence(
+    request: HttpRequest, complaint: Complaint, change: Callable[[], object], done: str
+) -> HttpResponse:
+    """Run `change` (a service); back to the evidence saying `done`, or, when
+    the case was submitted meanwhile, say that it can no longer change."""
+    try:
+        change()
+    except PermissionDenied:
+        return _editable_or_redirect(request, complaint) or redirect(complaint)
+    messages.success(request, done)
+    return redirect(f"{complaint.get_absolute_url()}#evidence")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def evidence_edit(request, public_id, evidence_id):
-    complaint = access.complaint_or_404(request.user, public_id)
-    item = access.row_or_404(complaint, Evidence, evidence_id)
+    complaint, item = _own_evidence(request, public_id, evidence_id)
     if (response := _editable_or_redirect(request, complaint)) is not None:
         return response
     form = EvidenceEditForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.evidence_update(
-                actor=request.user,
-                evidence=item,
-                kind=form.cleaned_data["kind"],
-                purpose=form.cleaned_data["purpose"],
-                is_original=form.cleaned_data["is_original"],
-                loss_items=form.cleaned_data["loss_items"],
-            )
-        except PermissionDenied:
-            return _editable_or_redirect(request, complaint) or redirect(complaint)
-        messages.success(request, _("Evidence details saved."))
-        return redirect(f"{complaint.get_absolute_url()}#evidence")
+        fields = ("kind", "purpose", "is_original", "loss_items")
+        details = {name: form.cleaned_data[name] for name in fields}
+        return _change_evidence(
+            request,
+            complaint,
+            lambda: services.evidence_update(
+                actor=request.user, evidence=item, **details
+            ),
+            _("Evidence details saved."),
+        )
     return render(
         request,
         "complaints/evidence_edit.html",
@@ -219,19 +237,16 @@ def evidence_edit(request, public_id, evidence_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def evidence_delete(request, public_id, evidence_id):
-    complaint = access.complaint_or_404(request.user, public_id)
-    item = access.row_or_404(complaint, Evidence, evidence_id)
+    complaint, item = _own_evidence(request, public_id, evidence_id)
     if (response := _editable_or_redirect(request, complaint)) is not None:
         return response
     if request.method == "POST":
-        try:
-            services.evidence_delete(actor=request.user, evidence=item)
-        except PermissionDenied:
-            return _editable_or_redirect(request, complaint) or redirect(complaint)
-        messages.success(
-            request, _("“%(name)s” was removed.") % {"name": item.original_name}
+        return _change_evidence(
+            request,
+            complaint,
+            lambda: services.evidence_delete(actor=request.user, evidence=item),
+            _("“%(name)s” was removed.") % {"name": item.original_name},
         )
-        return redirect(f"{complaint.get_absolute_url()}#evidence")
     return render(
         request,
         "complaints/evidence_delete.html",

@@ -4,10 +4,13 @@ final version and downloading stored versions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import NamedTuple
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import content_disposition_header
@@ -22,6 +25,7 @@ from ..letters import issue
 from ..letters import render as letter_render
 from ..models import (
     Channel,
+    Complaint,
     Letter,
     Status,
 )
@@ -56,10 +60,7 @@ def letter_preview(request, public_id, channel):
     )
     channel_obj = _letter_channel_or_404(channel)
     language = _letter_language(request)
-    entry = next(
-        (e for e in channels.channel_plan(complaint) if e.channel.pk == channel_obj.pk),
-        None,
-    )
+    entry = channels.plan_entry(complaint, channel_obj)
     letter_html = glyphs = None
     if (
         entry is not None
@@ -102,12 +103,51 @@ def letter_preview(request, public_id, channel):
     )
 
 
-def _letter_refused(request, complaint, channel, error) -> HttpResponse:
-    messages.error(request, error.message)
-    for problem in error.problems:
+def _to_preview(
+    request: HttpRequest,
+    complaint: Complaint,
+    channel: Channel,
+    level: int,
+    message: str,
+    problems: Iterable[object] = (),
+) -> HttpResponse:
+    """Back to the letter's preview, saying why (and what is missing)."""
+    messages.add_message(request, level, message)
+    for problem in problems:
         messages.warning(request, problem)
     return redirect(
         "complaints:letter_preview", public_id=complaint.public_id, channel=channel.code
+    )
+
+
+class LetterRequest(NamedTuple):
+    """What a letter URL names: the owner's case, the channel, the language
+    (the keyword arguments of the letter services)."""
+
+    complaint: Complaint
+    channel: Channel
+    language: str
+
+
+def _letter_request(
+    request: HttpRequest, public_id: str, channel: str
+) -> LetterRequest:
+    complaint = access.complaint_or_404(request.user, public_id)
+    return LetterRequest(
+        complaint, _letter_channel_or_404(channel), _letter_language(request)
+    )
+
+
+def _refused(
+    request: HttpRequest, letter: LetterRequest, error: issue.LetterNotReady
+) -> HttpResponse:
+    return _to_preview(
+        request,
+        letter.complaint,
+        letter.channel,
+        messages.ERROR,
+        error.message,
+        error.problems,
     )
 
 
@@ -115,24 +155,16 @@ def _letter_refused(request, complaint, channel, error) -> HttpResponse:
 @require_GET
 def letter_draft_pdf(request, public_id, channel):
     """The draft PDF (watermarked 草稿) of a case not yet submitted."""
-    complaint = access.complaint_or_404(request.user, public_id)
-    channel_obj = _letter_channel_or_404(channel)
-    language = _letter_language(request)
+    letter = _letter_request(request, public_id, channel)
+    complaint, channel_obj, language = letter
     if complaint.status != Status.DRAFT:
         # Submitted: the final letter is a stored version.
-        messages.info(request, _("The case is submitted: download the final letter."))
-        return redirect(
-            "complaints:letter_preview", public_id=public_id, channel=channel_obj.code
-        )
+        message = _("The case is submitted: download the final letter.")
+        return _to_preview(request, complaint, channel_obj, messages.INFO, message)
     try:
-        pdf = issue.letter_draft_pdf(
-            actor=request.user,
-            complaint=complaint,
-            channel=channel_obj,
-            language=language,
-        )
+        pdf = issue.letter_draft_pdf(actor=request.user, **letter._asdict())
     except issue.LetterNotReady as error:
-        return _letter_refused(request, complaint, channel_obj, error)
+        return _refused(request, letter, error)
     return _pdf_response(
         pdf, f"{complaint.number}-{channel_obj.code}-{language}-draft.pdf"
     )
@@ -142,29 +174,20 @@ def letter_draft_pdf(request, public_id, channel):
 @require_POST
 def letter_issue(request, public_id, channel):
     """Make (or find) the final letter version, then download it."""
-    complaint = access.complaint_or_404(request.user, public_id)
-    channel_obj = _letter_channel_or_404(channel)
-    language = _letter_language(request)
-    if not access.may(request.user, Action.ISSUE_LETTER, complaint):
-        messages.error(
-            request, _("Final letters are made once the case has been submitted.")
-        )
-        return redirect(
-            "complaints:letter_preview", public_id=public_id, channel=channel_obj.code
+    letter = _letter_request(request, public_id, channel)
+    if not access.may(request.user, Action.ISSUE_LETTER, letter.complaint):
+        message = _("Final letters are made once the case has been submitted.")
+        return _to_preview(
+            request, letter.complaint, letter.channel, messages.ERROR, message
         )
     try:
-        letter, _created = issue.letter_issue(
-            actor=request.user,
-            complaint=complaint,
-            channel=channel_obj,
-            language=language,
-        )
+        stored, _created = issue.letter_issue(actor=request.user, **letter._asdict())
     except issue.LetterNotReady as error:
-        return _letter_refused(request, complaint, channel_obj, error)
+        return _refused(request, letter, error)
     # No success message: the redirect is a file download, which shows none;
     # the preview lists the stored versions.
     return redirect(
-        "complaints:letter_download", public_id=public_id, letter_id=letter.public_id
+        "complaints:letter_download", public_id=public_id, letter_id=stored.public_id
     )
 
 
