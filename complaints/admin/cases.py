@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
@@ -15,8 +13,8 @@ from .. import access, exports, workflow
 from ..access import Action
 from ..models import (
     Complaint,
-    StatusChange,
 )
+from ..selectors import cases as case_selectors
 from ..templatetags.casetracker import mask_id, mask_phone, money
 from . import forms, views
 from .actions import ComplaintActions
@@ -163,17 +161,10 @@ class ComplaintAdmin(ReadOnlyAdminMixin, ComplaintActions, admin.ModelAdmin):
     # --- Queryset and columns ---
 
     def get_queryset(self, request):
-        last_change = (
-            StatusChange.objects.filter(complaint=OuterRef("pk"))
-            .order_by()
-            .values("complaint")
-            .annotate(last=Max("created_at"))
-            .values("last")
-        )
-        # The access policy's queue: visible cases, never drafts.
-        queryset = super().get_queryset(request) & access.reviewer_queue(request.user)
-        return queryset.with_total_claimed().annotate(
-            waiting_since=Coalesce(Subquery(last_change), "submitted_at")
+        # The access policy's queue (visible cases, never drafts) with the
+        # queue's computed columns.
+        return case_selectors.with_queue_columns(
+            super().get_queryset(request) & access.reviewer_queue(request.user)
         )
 
     @admin.display(description=_("complainant"))

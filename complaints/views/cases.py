@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,26 +28,18 @@ from ..forms import (
 )
 from ..models import (
     Complaint,
-    Evidence,
-    Letter,
-    LossItem,
-    Message,
     Status,
-    StatusChange,
 )
+from ..selectors import cases as case_selectors
 from ..selectors.filings import filings_overview
 from ..submission import missing_for_submission
 
 
 @login_required
 def complaint_list(request):
-    complaints = (
-        access.own_complaints(request.user)
-        .select_related("respondent_institution")
-        .with_total_claimed()
-        .order_by("-updated_at", "-pk")
+    paginator = Paginator(
+        case_selectors.case_list(request.user), settings.COMPLAINTS_PER_PAGE
     )
-    paginator = Paginator(complaints, settings.COMPLAINTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "complaints/complaint_list.html", {"page": page})
 
@@ -171,65 +162,17 @@ def complaint_edit(request, public_id):
     )
 
 
-def _timeline(complaint):
-    """What the user sees happen to their case, oldest first: status changes
-    visible to them and messages (never internal notes)."""
-    entries = [
-        {"kind": "status", "at": change.created_at, "change": change}
-        for change in complaint.status_changes.all()
-        if change.visible_to_user
-    ]
-    entries += [
-        {"kind": "message", "at": message.created_at, "message": message}
-        for message in complaint.messages.all()
-        if not message.internal
-    ]
-    return sorted(entries, key=lambda entry: entry["at"])
-
-
 @login_required
 def complaint_detail(request, public_id):
     complaint = access.complaint_or_404(
         request.user,
         public_id,
-        queryset=Complaint.objects.select_related("respondent_institution", "brand")
-        .with_total_claimed()
-        .prefetch_related(
-            Prefetch(
-                "loss_items", queryset=LossItem.objects.order_by("position", "pk")
-            ),
-            Prefetch(
-                "evidence",
-                queryset=Evidence.objects.order_by(
-                    "uploaded_at", "pk"
-                ).prefetch_related("loss_items"),
-            ),
-            Prefetch(
-                "status_changes",
-                queryset=StatusChange.objects.filter(visible_to_user=True)
-                .select_related("actor")
-                .order_by("created_at", "pk"),
-            ),
-            Prefetch(
-                "messages",
-                queryset=Message.objects.filter(internal=False)
-                .select_related("author")
-                .order_by("created_at", "pk"),
-            ),
-        ),
+        queryset=case_selectors.case_page_queryset(),
     )
     missing = []
     if complaint.status in (Status.DRAFT, Status.NEEDS_INFO):
         missing = missing_for_submission(complaint)
     plan = channels.channel_plan(complaint)
-    information_request = None
-    if complaint.status == Status.NEEDS_INFO:
-        requests = [
-            c
-            for c in complaint.status_changes.all()
-            if c.to_status == Status.NEEDS_INFO
-        ]
-        information_request = requests[-1] if requests else None
     return render(
         request,
         "complaints/complaint_detail.html",
@@ -243,16 +186,14 @@ def complaint_detail(request, public_id):
             "transitions": workflow.allowed_transitions(
                 request.user, complaint, role=workflow.OWNER
             ),
-            "timeline": _timeline(complaint),
-            "information_request": information_request,
+            "timeline": case_selectors.timeline(complaint),
+            "information_request": case_selectors.information_request(complaint),
             "plan": plan,
             "filings": filings_overview(complaint, plan, timezone.localdate()),
             "may_record_filings": access.may(
                 request.user, Action.RECORD_FILING, complaint
             ),
-            "letters": Letter.objects.filter(complaint=complaint)
-            .select_related("channel")
-            .order_by("channel__position", "language", "-version"),
+            "letters": case_selectors.case_letters(complaint),
             "message_form": MessageForm()
             if access.may(request.user, Action.MESSAGE, complaint)
             else None,
